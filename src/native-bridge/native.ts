@@ -1,0 +1,180 @@
+/**
+ * The exact shape of the native addon (`build/Release/rx_memif.node`).
+ *
+ * This file is the contract between `native/` (C++) and TypeScript: every class and function the
+ * addon exports is declared here, nothing else reaches the binding. The native side owns fds,
+ * mappings and uv handles and knows nothing about the memif handshake; the TS layers above add the
+ * protocol and the idioms (Observables, typed states).
+ *
+ * Conventions shared by every native object:
+ * - `close()` is idempotent and releases everything the object owns (fd, mapping, uv_poll handle).
+ * - Anything still open when the Node environment is torn down (process exit, worker exit) is
+ *   closed by the addon's cleanup hook.
+ * - Failures throw the error class registered with {@link NativeBinding.setErrorFactory}, carrying
+ *   `code` (an errno name such as `EADDRINUSE`, or `EPROTO`/`EINVAL` for validation failures),
+ *   `errno` (positive errno, 0 when not from a syscall) and `syscall`.
+ * - Callbacks run on the Node event loop (through `MakeCallback`, so microtasks run after them).
+ *   An exception thrown by a callback becomes an uncaught exception; callers must not throw.
+ */
+
+/** Builds the error object the addon throws; registered once when the addon is loaded. */
+export type NativeErrorFactory = (
+  message: string,
+  code: string,
+  errno: number,
+  syscall: string,
+) => Error;
+
+/** A listening AF_UNIX SOCK_SEQPACKET socket (SO_PASSCRED set, accepted channels inherit it). */
+export interface NativeControlListener {
+  /** The address as given to `listen` (`@name` for an abstract name). */
+  readonly address: string;
+  readonly closed: boolean;
+  /**
+   * Stops accepting, closes the socket and, for a filesystem path, unlinks the socket file if it
+   * is still the one this listener bound (same device and inode). Idempotent.
+   */
+  close(): void;
+}
+
+export interface NativeControlListenerStatic {
+  /**
+   * Binds and listens on `address`: a filesystem path, or `@name` for the abstract name `\0name`
+   * (address length exactly `2 + 1 + strlen(name)`, no trailing NUL).
+   *
+   * Errors: `ENAMETOOLONG` (over 107 bytes), `ENOENT` (missing directory), `EADDRINUSE` (a live
+   * listener is on the path, or the path exists and is not a socket), `EACCES`, ... A stale socket
+   * file (nothing accepts on it) is unlinked and bound again; a live one is never stolen.
+   *
+   * `onConnection` receives each accepted channel (non-blocking, close-on-exec), not yet started.
+   * `onError` reports a failure of accept() other than EAGAIN/ECONNABORTED; the listener stays
+   * open unless the caller closes it.
+   */
+  listen(
+    address: string,
+    onConnection: (channel: NativeControlChannel) => void,
+    onError: (error: Error) => void,
+  ): NativeControlListener;
+}
+
+/** Called for each datagram received on a control channel. */
+export type FrameHandler = (
+  /** The datagram's bytes (a new buffer each call; normally 128 bytes). */
+  frame: Uint8Array,
+  /**
+   * File descriptors received with it through SCM_RIGHTS (usually none or one). Ownership passes
+   * to the callee, which must close or adopt every one of them.
+   */
+  fds: readonly number[],
+  /** True when the datagram was longer than the receive buffer (MSG_TRUNC) or fds were cut. */
+  truncated: boolean,
+) => void;
+
+/**
+ * Called once when the channel ends by itself: `null` for an orderly EOF/HUP from the peer, an
+ * error for a failed recvmsg(). Not called after a local `close()`.
+ */
+export type ChannelCloseHandler = (error: Error | null) => void;
+
+/** One connected AF_UNIX SOCK_SEQPACKET socket carrying 128-byte control messages. */
+export interface NativeControlChannel {
+  readonly closed: boolean;
+  /**
+   * Starts watching the socket with uv_poll; frames and the end of the channel are reported to
+   * the handlers. Call once.
+   */
+  start(onFrame: FrameHandler, onClose: ChannelCloseHandler): void;
+  /**
+   * Sends one datagram (the frame as given; the codec makes it 128 bytes) with at most one fd
+   * attached through SCM_RIGHTS. The fd stays owned by the caller. Throws on failure
+   * (`EPIPE`, `ECONNRESET`, `EAGAIN` when the socket buffer is full, ...).
+   */
+  send(frame: Uint8Array, fd?: number): void;
+  /** Stops polling and closes the socket; the peer sees EOF. Idempotent. */
+  close(): void;
+}
+
+export interface NativeControlChannelStatic {
+  /**
+   * Connects to a listener at `address` (path or `@name`). Errors: `ENOENT`, `ECONNREFUSED`,
+   * `ENAMETOOLONG`, `EAGAIN` (listener backlog full), ...
+   */
+  connect(address: string): NativeControlChannel;
+}
+
+/** A shared-memory region mapped read-write and shared (MAP_SHARED). */
+export interface NativeRegion {
+  /** The memfd backing the region (owned by the region; closed with it). */
+  readonly fd: number;
+  /** The mapped length in bytes. */
+  readonly size: number;
+  /**
+   * The mapping as an ArrayBuffer. After `close()` it is detached: its byteLength is 0 and every
+   * view on it has length 0, so no JS view can reach unmapped memory.
+   */
+  readonly buffer: ArrayBuffer;
+  /** The file's seals (`F_GET_SEALS`), or -1 when the fd does not support sealing. */
+  readonly seals: number;
+  readonly closed: boolean;
+  /** Unmaps, detaches `buffer` and closes the fd. Idempotent. */
+  close(): void;
+}
+
+export interface NativeRegionStatic {
+  /**
+   * Creates a region: `memfd_create(name, MFD_ALLOW_SEALING | MFD_CLOEXEC)`, `ftruncate(size)`,
+   * seals it against shrinking (`F_SEAL_SHRINK`), then maps it.
+   */
+  create(name: string, size: number): NativeRegion;
+  /**
+   * Maps a region received from a peer. Takes ownership of `fd` in every case (closes it on
+   * failure). Fails with `EPROTO` when `fstat` shows a file smaller than `size`, `EINVAL` for a
+   * size of 0 or one over the platform limit.
+   */
+  map(fd: number, size: number): NativeRegion;
+}
+
+/** A non-blocking eventfd used as a memif ring interrupt. */
+export interface NativeEventFd {
+  readonly fd: number;
+  readonly closed: boolean;
+  /** Adds 1 to the counter (`write(fd, &1, 8)`); EAGAIN (counter saturated) is ignored. */
+  signal(): void;
+  /** Reads and clears the counter; returns 0 when nothing was pending. */
+  drain(): number;
+  /**
+   * Watches the fd with uv_poll (readable). On each wake the counter is drained natively and
+   * `onSignal` receives the drained value (> 0). Calling it again replaces the handler.
+   */
+  watch(onSignal: (count: number) => void): void;
+  /** Stops watching (the handle is closed); the fd stays open. Idempotent. */
+  unwatch(): void;
+  /** Stops watching and closes the fd. Idempotent. */
+  close(): void;
+}
+
+export interface NativeEventFdStatic {
+  /** `eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)`. */
+  create(): NativeEventFd;
+  /**
+   * Takes ownership of an fd received from a peer. Fails with `EPROTO` (closing the fd) when it
+   * is not an eventfd; sets O_NONBLOCK on it.
+   */
+  adopt(fd: number): NativeEventFd;
+}
+
+/** Everything the addon exports. */
+export interface NativeBinding {
+  /** Registers how native errors are built (called once by the loader). */
+  setErrorFactory(factory: NativeErrorFactory): void;
+  /** The cache-line size the ring layout was compiled for (64 on x86_64, 128 on aarch64). */
+  readonly cacheLineSize: number;
+  readonly ControlListener: NativeControlListenerStatic;
+  readonly ControlChannel: NativeControlChannelStatic;
+  readonly Region: NativeRegionStatic;
+  readonly EventFd: NativeEventFdStatic;
+  /** Closes a raw fd received from a peer and not adopted. Ignores EBADF. */
+  closeFd(fd: number): void;
+  /** Number of native objects still open (sockets, regions, eventfds); for leak tests. */
+  liveHandles(): number;
+}
