@@ -9,6 +9,9 @@ const isInteger = (n: unknown): n is number => typeof n === 'number' && Number.i
 
 const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
 
+/** A lone surrogate has no UTF-8 form (it would be sent as U+FFFD and come back changed). */
+const isWellFormed = (s: string): boolean => !/\p{Surrogate}/u.test(s);
+
 export interface U8Brand {
   readonly U8: unique symbol;
 }
@@ -102,11 +105,14 @@ export type Version = t.TypeOf<typeof Version>;
 
 export const MEMIF_VERSION = 0x0200 as Version;
 
-/** A string whose UTF-8 encoding fits `max` bytes and holds no NUL (the field adds the NUL). */
+/**
+ * A well-formed string whose UTF-8 encoding fits `max` bytes and holds no NUL (the field adds
+ * the NUL).
+ */
 const boundedString = <B extends { readonly [K in N]: symbol }, N extends string>(name: N, max: number) =>
   t.brand(
     t.string,
-    (s): s is t.Branded<string, B> => !s.includes('\0') && utf8Length(s) <= max,
+    (s): s is t.Branded<string, B> => !s.includes('\0') && isWellFormed(s) && utf8Length(s) <= max,
     name,
   );
 
@@ -139,9 +145,15 @@ export type DisconnectReason = t.TypeOf<typeof DisconnectReason>;
  * character), for reasons built from our own error messages.
  */
 export const toDisconnectReason = (text: string): DisconnectReason => {
-  let s = text.replace(/\0/g, ' ');
-  while (utf8Length(s) > 95) s = s.slice(0, -1);
-  return s as DisconnectReason;
+  let out = '';
+  let bytes = 0;
+  // By code point, so a surrogate pair is never split.
+  for (const ch of text.replace(/\0/g, ' ').replace(/\p{Surrogate}/gu, '\uFFFD')) {
+    bytes += utf8Length(ch);
+    if (bytes > 95) break;
+    out += ch;
+  }
+  return out as DisconnectReason;
 };
 
 /** The interface mode carried in INIT (u8 0, 1, 2). */

@@ -1,0 +1,100 @@
+import * as E from 'fp-ts/Either';
+import { pipe } from 'fp-ts/function';
+import * as t from 'io-ts';
+import type { ControlMessage, MessageTypeName } from '../messages';
+import { AckFrame, NoneFrame } from './ack';
+import { AddRegionFrame } from './add-region';
+import { AddRingFrame } from './add-ring';
+import { ConnectedFrame, ConnectFrame } from './connect';
+import { DisconnectFrame } from './disconnect';
+import { toDecodeError, type DecodeError } from './errors';
+import { HelloFrame } from './hello';
+import { InitFrame } from './init';
+import { messageTypeOf, readFrame } from './message-codec';
+
+/** Decoders by message type (decoding is covariant, so one map can hold them all). */
+const frames: Readonly<Record<MessageTypeName, t.Decoder<unknown, ControlMessage> & t.Is<unknown>>> =
+  {
+    none: NoneFrame,
+    ack: AckFrame,
+    hello: HelloFrame,
+    init: InitFrame,
+    'add-region': AddRegionFrame,
+    'add-ring': AddRingFrame,
+    connect: ConnectFrame,
+    connected: ConnectedFrame,
+    disconnect: DisconnectFrame,
+  };
+
+const hex16 = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
+
+const typeNameOf = (u: unknown): MessageTypeName | undefined => {
+  if (typeof u !== 'object' || u === null || !('type' in u)) return undefined;
+  const { type } = u;
+  return typeof type === 'string' && Object.hasOwn(frames, type)
+    ? (type as MessageTypeName)
+    : undefined;
+};
+
+// A switch rather than the table: it lets TypeScript pair each message with its own encoder.
+const encode = (message: ControlMessage): Uint8Array => {
+  switch (message.type) {
+    case 'none':
+      return NoneFrame.encode(message);
+    case 'ack':
+      return AckFrame.encode(message);
+    case 'hello':
+      return HelloFrame.encode(message);
+    case 'init':
+      return InitFrame.encode(message);
+    case 'add-region':
+      return AddRegionFrame.encode(message);
+    case 'add-ring':
+      return AddRingFrame.encode(message);
+    case 'connect':
+      return ConnectFrame.encode(message);
+    case 'connected':
+      return ConnectedFrame.encode(message);
+    case 'disconnect':
+      return DisconnectFrame.encode(message);
+  }
+};
+
+/** Any memif control frame: dispatches on the u16 type at offset 0. */
+export const ControlFrame = new t.Type<ControlMessage, Uint8Array, unknown>(
+  'ControlFrame',
+  (u): u is ControlMessage => {
+    const name = typeNameOf(u);
+    return name !== undefined && frames[name].is(u);
+  },
+  (u, c) =>
+    pipe(
+      readFrame(u, c),
+      E.chain((frame) => {
+        const type = frame.u16(0);
+        const name = messageTypeOf(type);
+        if (name === undefined) return t.failure(type, c, `unknown message type ${type} (${hex16(type)})`);
+        return frames[name].validate(u, c);
+      }),
+    ),
+  encode,
+);
+
+/** Decodes one received datagram; never throws. */
+export const decodeFrame = (bytes: unknown): E.Either<DecodeError, ControlMessage> =>
+  pipe(ControlFrame.decode(bytes), E.mapLeft(toDecodeError));
+
+/**
+ * Encodes a typed message into a new 128-byte frame. Throws a TypeError only if the value breaks
+ * its own types (a cast or a plain JS caller); {@link tryEncodeFrame} reports that as a Left.
+ */
+export const encodeFrame = (message: ControlMessage): Uint8Array => ControlFrame.encode(message);
+
+/** Checks an untyped value against the message types, then encodes it; never throws. */
+export const tryEncodeFrame = (message: unknown): E.Either<DecodeError, Uint8Array> => {
+  const name = typeNameOf(message);
+  if (name === undefined || !frames[name].is(message)) {
+    return E.left(toDecodeError(describeMismatch(message, name)));
+  }
+  return E.right(ControlFrame.encode(message as ControlMessage));
+};
