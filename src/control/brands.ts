@@ -15,7 +15,11 @@ const isWellFormed = (s: string): boolean => !/\p{Surrogate}/u.test(s);
 export interface U8Brand {
   readonly U8: unique symbol;
 }
-export const U8 = t.brand(t.number, (n): n is t.Branded<number, U8Brand> => isInteger(n) && n >= 0 && n <= 0xff, 'U8');
+export const U8 = t.brand(
+  t.number,
+  (n): n is t.Branded<number, U8Brand> => isInteger(n) && n >= 0 && n <= 0xff,
+  'U8',
+);
 export type U8 = t.TypeOf<typeof U8>;
 
 export interface U16Brand {
@@ -109,7 +113,10 @@ export const MEMIF_VERSION = 0x0200 as Version;
  * A well-formed string whose UTF-8 encoding fits `max` bytes and holds no NUL (the field adds
  * the NUL).
  */
-const boundedString = <B extends { readonly [K in N]: symbol }, N extends string>(name: N, max: number) =>
+const boundedString = <B extends { readonly [K in N]: symbol }, N extends string>(
+  name: N,
+  max: number,
+) =>
   t.brand(
     t.string,
     (s): s is t.Branded<string, B> => !s.includes('\0') && isWellFormed(s) && utf8Length(s) <= max,
@@ -157,7 +164,10 @@ export const toDisconnectReason = (text: string): DisconnectReason => {
 };
 
 /** The interface mode carried in INIT (u8 0, 1, 2). */
-export const InterfaceMode = t.keyof({ ethernet: null, ip: null, 'punt-inject': null }, 'InterfaceMode');
+export const InterfaceMode = t.keyof(
+  { ethernet: null, ip: null, 'punt-inject': null },
+  'InterfaceMode',
+);
 export type InterfaceMode = t.TypeOf<typeof InterfaceMode>;
 
 export const interfaceModeValue: Readonly<Record<InterfaceMode, number>> = {

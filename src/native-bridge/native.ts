@@ -178,3 +178,123 @@ export interface NativeBinding {
   /** Number of native objects still open (sockets, regions, eventfds); for leak tests. */
   liveHandles(): number;
 }
+
+/**
+ * Indices into a queue's counters (a Float64Array the native side increments in place, so
+ * reading stats costs no native call). Every bad descriptor is counted under its reason and
+ * skipped without being read.
+ */
+export const QueueCounter = {
+  packets: 0,
+  bytes: 1,
+  bursts: 2,
+  /** tx: packets that found no room in the ring during a call (the caller keeps them). */
+  ringFull: 3,
+  /** rx: descriptor names a region that does not exist. */
+  badRegion: 4,
+  /** rx/tx: offset + length (64-bit) lies beyond the region. */
+  badBounds: 5,
+  /** rx: zero-length descriptor. */
+  badLength: 6,
+  /** rx: flags other than NEXT set. */
+  badFlags: 7,
+  /** rx: a chain that never ends (NEXT on every available slot of a full ring). */
+  badChain: 8,
+  /** rx: the peer's index moved by more than the ring size (clamped). */
+  badIndex: 9,
+  /** rx: packet larger than the receive slab or the chain limit; dropped. */
+  tooBig: 10,
+  /** rx: descriptors consumed in total (segments). */
+  descriptors: 11,
+  /** tx: eventfd signals sent. */
+  interrupts: 12,
+  /** tx (server): a client-offered buffer whose capacity was 0 or out of its region. */
+  badOffer: 13,
+} as const;
+export const QUEUE_COUNTERS = 14;
+
+/** What a queue needs to know; the ring header is at `regions[ringRegion]` + `ringOffset`. */
+export interface NativeQueueConfig {
+  /** Which side of the protocol this process is. */
+  readonly role: 'client' | 'server';
+  /** rx: this side receives on the ring; tx: it transmits. */
+  readonly direction: 'rx' | 'tx';
+  /** All regions of the connection, by region index. */
+  readonly regions: readonly NativeRegion[];
+  readonly ringRegion: number;
+  readonly ringOffset: number;
+  readonly log2RingSize: number;
+  /**
+   * Client only: its buffer size and where slot 0's buffer starts (region `bufferRegion`).
+   * Slot `j`'s buffer is at `bufferBase + j * bufferSize`; a client rewrites region/offset of
+   * every descriptor it hands out, so a peer that scribbles on them cannot redirect it.
+   */
+  readonly bufferSize: number;
+  readonly bufferRegion: number;
+  readonly bufferBase: number;
+  /** The ring's interrupt eventfd (tx signals it when the receiver has not set MASK_INT). */
+  readonly eventFd: NativeEventFd;
+  /** QUEUE_COUNTERS doubles, incremented in place. */
+  readonly counters: Float64Array;
+}
+
+/**
+ * One ring of a live connection, driven in bursts: one native call moves many packets, with
+ * acquire/release ordering on head/tail and every descriptor bounds-checked in 64-bit
+ * arithmetic. A queue checks on every call that its regions are still mapped (a call after
+ * close or after a region was closed returns 0 and does nothing).
+ */
+export interface NativeQueue {
+  /**
+   * rx, copy mode: copies up to `maxPackets` whole packets (chains reassembled) into `slab`
+   * starting at `slabOffset`, writing each packet's slab offset and length; then returns the
+   * slots to the peer (server: tail; client: refills head). Stops early when the slab is full
+   * (a packet that could never fit is dropped as `tooBig`). Returns the packet count; `pending()`
+   * tells whether more are waiting.
+   */
+  receive(
+    slab: Uint8Array,
+    slabOffset: number,
+    offsets: Uint32Array,
+    lengths: Uint32Array,
+    maxPackets: number,
+  ): number;
+  /**
+   * rx, zero-copy: reports up to `maxPackets` single-segment packets in place (region index
+   * and offset in that region, length) without returning their slots; chained packets are
+   * copied into `slab` and reported with region -1. Call `release()` when done with them.
+   */
+  peek(
+    slab: Uint8Array,
+    slabOffset: number,
+    regions: Int32Array,
+    offsets: Uint32Array,
+    lengths: Uint32Array,
+    maxPackets: number,
+  ): number;
+  /** rx, zero-copy: returns the slots of everything `peek` reported. */
+  release(): void;
+  /**
+   * tx: writes packets `i < count` (`data[offsets[i] .. offsets[i] + lengths[i])`) into the ring,
+   * chaining over several buffers when a packet is larger than one; a chain is published whole
+   * or not at all. Stops at the first packet that does not fit. Publishes once, then signals
+   * the eventfd once if the peer has not masked interrupts. Returns the number sent (a prefix).
+   */
+  transmit(data: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, count: number): number;
+  /** Packets (rx) waiting in the ring, or free slots (tx), right now (acquire load). */
+  pending(): number;
+  /**
+   * Sets or clears MASK_INT on an rx ring (we poll / we want interrupts). Returns `pending()`
+   * read after a full fence, so that a packet published while we armed interrupts is not missed.
+   */
+  setInterruptMask(masked: boolean): number;
+  /** Client rx only: offers every free slot to the server (after CONNECTED). */
+  refill(): void;
+  readonly closed: boolean;
+  /** Idempotent; does not close regions or the eventfd (the connection owns them). */
+  close(): void;
+}
+
+export interface NativeQueueStatic {
+  create(config: NativeQueueConfig): NativeQueue;
+}

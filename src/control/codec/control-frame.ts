@@ -7,34 +7,37 @@ import { AddRegionFrame } from './add-region';
 import { AddRingFrame } from './add-ring';
 import { ConnectedFrame, ConnectFrame } from './connect';
 import { DisconnectFrame } from './disconnect';
-import { toDecodeError, type DecodeError } from './errors';
+import { describeValue, toDecodeError, type DecodeError } from './errors';
 import { HelloFrame } from './hello';
 import { InitFrame } from './init';
-import { messageTypeOf, readFrame } from './message-codec';
+import { messageTypeOf, neverThrows, readFrame } from './message-codec';
 
-/** Decoders by message type (decoding is covariant, so one map can hold them all). */
-const frames: Readonly<Record<MessageTypeName, t.Decoder<unknown, ControlMessage> & t.Is<unknown>>> =
-  {
-    none: NoneFrame,
-    ack: AckFrame,
-    hello: HelloFrame,
-    init: InitFrame,
-    'add-region': AddRegionFrame,
-    'add-ring': AddRingFrame,
-    connect: ConnectFrame,
-    connected: ConnectedFrame,
-    disconnect: DisconnectFrame,
-  };
+/** One entry per type; reading is covariant, so one table can hold them all. */
+interface AnyMessageFrame {
+  readonly validate: t.Validate<unknown, ControlMessage>;
+  readonly value: t.Decoder<unknown, ControlMessage> & { readonly is: t.Is<ControlMessage> };
+}
+
+const frames: Readonly<Record<MessageTypeName, AnyMessageFrame>> = {
+  none: NoneFrame,
+  ack: AckFrame,
+  hello: HelloFrame,
+  init: InitFrame,
+  'add-region': AddRegionFrame,
+  'add-ring': AddRingFrame,
+  connect: ConnectFrame,
+  connected: ConnectedFrame,
+  disconnect: DisconnectFrame,
+};
 
 const hex16 = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`;
 
-const typeNameOf = (u: unknown): MessageTypeName | undefined => {
-  if (typeof u !== 'object' || u === null || !('type' in u)) return undefined;
-  const { type } = u;
-  return typeof type === 'string' && Object.hasOwn(frames, type)
-    ? (type as MessageTypeName)
-    : undefined;
-};
+const isTypeName = (type: unknown): type is MessageTypeName =>
+  typeof type === 'string' && Object.hasOwn(frames, type);
+
+/** The `type` of a value that claims to be a message, if it is one we know. */
+const typeNameOf = (u: unknown): MessageTypeName | undefined =>
+  typeof u === 'object' && u !== null && 'type' in u && isTypeName(u.type) ? u.type : undefined;
 
 // A switch rather than the table: it lets TypeScript pair each message with its own encoder.
 const encode = (message: ControlMessage): Uint8Array => {
@@ -65,18 +68,20 @@ export const ControlFrame = new t.Type<ControlMessage, Uint8Array, unknown>(
   'ControlFrame',
   (u): u is ControlMessage => {
     const name = typeNameOf(u);
-    return name !== undefined && frames[name].is(u);
+    return name !== undefined && frames[name].value.is(u);
   },
-  (u, c) =>
+  neverThrows((u, c) =>
     pipe(
       readFrame(u, c),
       E.chain((frame) => {
         const type = frame.u16(0);
         const name = messageTypeOf(type);
-        if (name === undefined) return t.failure(type, c, `unknown message type ${type} (${hex16(type)})`);
+        if (name === undefined)
+          return t.failure(type, c, `unknown message type ${type} (${hex16(type)})`);
         return frames[name].validate(u, c);
       }),
     ),
+  ),
   encode,
 );
 
@@ -90,11 +95,12 @@ export const decodeFrame = (bytes: unknown): E.Either<DecodeError, ControlMessag
  */
 export const encodeFrame = (message: ControlMessage): Uint8Array => ControlFrame.encode(message);
 
-/** Checks an untyped value against the message types, then encodes it; never throws. */
+/** Checks an untyped value against the message types (brands included), then encodes it. */
 export const tryEncodeFrame = (message: unknown): E.Either<DecodeError, Uint8Array> => {
   const name = typeNameOf(message);
-  if (name === undefined || !frames[name].is(message)) {
-    return E.left(toDecodeError(describeMismatch(message, name)));
+  if (name === undefined) {
+    const why = `${describeValue(message)} is not a control message (no known \`type\`)`;
+    return E.left(toDecodeError([{ value: message, context: [], message: why }]));
   }
-  return E.right(ControlFrame.encode(message as ControlMessage));
+  return pipe(frames[name].value.decode(message), E.bimap(toDecodeError, encode));
 };

@@ -2,12 +2,8 @@ import * as A from 'fp-ts/Array';
 import * as E from 'fp-ts/Either';
 import { pipe } from 'fp-ts/function';
 import * as t from 'io-ts';
-import {
-  FRAME_SIZE,
-  MessageType,
-  type ControlMessage,
-  type MessageTypeName,
-} from '../messages';
+import { types } from 'node:util';
+import { FRAME_SIZE, MessageType, type ControlMessage, type MessageTypeName } from '../messages';
 import { describeValue, formatErrors } from './errors';
 import { FrameReader, FrameWriter } from './frame';
 
@@ -36,8 +32,13 @@ export const messageTypeOf = (type: number): MessageTypeName | undefined => type
 
 /** Checks that `u` is a 128-byte Uint8Array (Buffer included) and returns a reader over it. */
 export const readFrame = (u: unknown, c: t.Context): t.Validation<FrameReader> => {
-  if (!(u instanceof Uint8Array)) {
-    return t.failure(u, c, `frame is ${describeValue(u)}, expected a Uint8Array of ${FRAME_SIZE} bytes`);
+  // types.isUint8Array reads the internal slot: Buffers and other realms pass, Proxies do not.
+  if (!types.isUint8Array(u)) {
+    return t.failure(
+      u,
+      c,
+      `frame is ${describeValue(u)}, expected a Uint8Array of ${FRAME_SIZE} bytes`,
+    );
   }
   if (u.length !== FRAME_SIZE) {
     return t.failure(
@@ -49,6 +50,21 @@ export const readFrame = (u: unknown, c: t.Context): t.Validation<FrameReader> =
   return t.success(new FrameReader(u));
 };
 
+/**
+ * Turns a throw into a failure. Plain bytes never throw; this is for hostile inputs such as a
+ * Uint8Array subclass whose getters throw, so that decoding is total as promised.
+ */
+export const neverThrows =
+  <A>(validate: t.Validate<unknown, A>): t.Validate<unknown, A> =>
+  (u, c) => {
+    try {
+      return validate(u, c);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : 'unknown error';
+      return t.failure(u, c, `frame could not be read: ${why}`);
+    }
+  };
+
 /** Reads and checks the fields of one message; failures read `ADD_RING.flags: why`. */
 export class Fields {
   constructor(
@@ -58,10 +74,14 @@ export class Fields {
   ) {}
 
   fail<A>(field: string, value: unknown, why: string): t.Validation<A> {
-    return t.failure(value, t.appendContext(this.context, field, t.unknown, value), `${this.label}.${field}: ${why}`);
+    return t.failure(
+      value,
+      t.appendContext(this.context, field, t.unknown, value),
+      `${this.label}.${field}: ${why}`,
+    );
   }
 
-  /** A number read from the frame, checked against a brand (`range` words the bound). */
+  /** A value read from the frame, checked against a brand (`range` words the bound). */
   check<A>(
     field: string,
     raw: unknown,
@@ -99,8 +119,10 @@ export class Fields {
   ): t.Validation<A> {
     const s = this.frame.cString(offset, size);
     const bytes = this.frame.bytes(offset, size);
-    if (s === 'no-nul') return this.fail(field, bytes, `no NUL terminator inside the ${size}-byte field`);
-    if (s === 'bad-utf8') return this.fail(field, bytes, 'bytes before the NUL are not valid UTF-8');
+    if (s === 'no-nul')
+      return this.fail(field, bytes, `no NUL terminator inside the ${size}-byte field`);
+    if (s === 'bad-utf8')
+      return this.fail(field, bytes, 'bytes before the NUL are not valid UTF-8');
     return this.check(field, s, codec);
   }
 }
@@ -116,16 +138,26 @@ export interface MessageSpec<M extends ControlMessage> {
   readonly write: (frame: FrameWriter, message: M) => void;
 }
 
-/** The frame codec of one message type (`t.Type<M, Uint8Array, unknown>`). */
+/** The frame codec of one message type; `value` checks a typed value of it (the brands). */
+export class MessageFrameType<M extends ControlMessage> extends t.Type<M, Uint8Array, unknown> {
+  constructor(
+    name: string,
+    validate: t.Validate<unknown, M>,
+    encode: t.Encode<M, Uint8Array>,
+    readonly value: t.Type<M, unknown, unknown>,
+  ) {
+    super(name, value.is, validate, encode);
+  }
+}
+
 export const messageCodec = <M extends ControlMessage>(
   spec: MessageSpec<M>,
-): t.Type<M, Uint8Array, unknown> => {
+): MessageFrameType<M> => {
   const label = wireName[spec.type];
   const type = MessageType[spec.type];
-  return new t.Type<M, Uint8Array, unknown>(
+  return new MessageFrameType<M>(
     `${label} frame`,
-    spec.value.is,
-    (u, c) =>
+    neverThrows((u, c) =>
       pipe(
         readFrame(u, c),
         E.chain((frame) => {
@@ -136,6 +168,7 @@ export const messageCodec = <M extends ControlMessage>(
           return t.failure(u, c, `${label}: frame has message type ${shown}, expected ${type}`);
         }),
       ),
+    ),
     (message) => {
       // Types forbid a bad value here, but a cast or plain JS caller could pass one; refuse it
       // rather than send a frame the peer (or our own decoder) would reject.
@@ -145,5 +178,6 @@ export const messageCodec = <M extends ControlMessage>(
       spec.write(frame, checked.right);
       return frame.bytes;
     },
+    spec.value,
   );
 };

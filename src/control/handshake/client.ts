@@ -245,6 +245,8 @@ export const clientStep = (
   if (s.phase === 'closed') {
     if (e.kind === 'frame' || e.kind === 'malformed') return step(s, ...closeFds(e.fds));
     if (e.kind === 'memory-ready') return step(s, { kind: 'free-memory' });
+    // A connect that was under way at close: nobody else will close that socket.
+    if (e.kind === 'socket-connected') return step(s, { kind: 'close-socket' });
     return step(s);
   }
   switch (e.kind) {

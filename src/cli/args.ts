@@ -1,0 +1,102 @@
+import { parseArgs } from 'node:util';
+import type { MemifOptions } from '../index';
+
+/** A command line that cannot be run: exit status 2 with this one-line reason. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** The options every command shares (`rx-memif <command> --help` lists them). */
+export const commonOptions = {
+  role: { type: 'string' },
+  id: { type: 'string' },
+  socket: { type: 'string' },
+  bsize: { type: 'string' },
+  rsize: { type: 'string' },
+  secret: { type: 'string' },
+  mac: { type: 'string' },
+  mode: { type: 'string' },
+  queues: { type: 'string' },
+  'zero-copy': { type: 'string' },
+  secs: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const commonHelp = `Interface options (shared by every command):
+  --role server|client     server listens, client connects (master|slave accepted) [client]
+  --id N                   interface id, 0..4294967295 [0]
+  --socket PATH|@NAME      control socket; @NAME is an abstract name [/tmp/memif.sock]
+  --bsize N                buffer size in bytes, 1..65535 [2048]
+  --rsize N                log2 of the ring size, 1..14 [10]
+  --secret S               shared secret, at most 23 bytes [none]
+  --mac XX:XX:XX:XX:XX:XX  this interface's MAC address [random 02:fe:..]
+  --mode M                 ethernet|ip|punt-inject [ethernet]
+  --queues N               queue pairs (rx and tx queues each), 1..255 [1]
+  --zero-copy yes|no       client zero-copy transmit [no]
+Run options:
+  --secs N                 run N seconds, then close cleanly [until SIGINT/SIGTERM]
+  --json                   one JSON object per line on stdout
+  -h, --help               this help`;
+
+const integer = (name: string, text: string | undefined, min: number, max: number): number | undefined => {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw new UsageError(`--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
+  const n = Number(text);
+  if (n < min || n > max) throw new UsageError(`--${name} must be an integer in ${min}..${max}, got ${n}`);
+  return n;
+};
+
+export type CommonValues = { [K in keyof typeof commonOptions]?: (typeof commonOptions)[K]['type'] extends 'boolean' ? boolean : string };
+
+/** Maps the shared flags to `memif()` options; range checks are left to the options codec. */
+export const interfaceOptions = (v: CommonValues): MemifOptions => {
+  const zeroCopy = v['zero-copy'];
+  if (zeroCopy !== undefined && zeroCopy !== 'yes' && zeroCopy !== 'no')
+    throw new UsageError(`--zero-copy must be yes or no, got ${JSON.stringify(zeroCopy)}`);
+  const queues = integer('queues', v.queues, 1, 255);
+  const options: Record<string, unknown> = {
+    role: v.role,
+    id: integer('id', v.id, 0, 0xffffffff),
+    socket: v.socket,
+    bufferSize: integer('bsize', v.bsize, 1, 65535),
+    log2RingSize: integer('rsize', v.rsize, 1, 14),
+    secret: v.secret,
+    mac: v.mac,
+    mode: v.mode,
+    rxQueues: queues,
+    txQueues: queues,
+    zeroCopy: zeroCopy === undefined ? undefined : zeroCopy === 'yes',
+  };
+  for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key];
+  return options as MemifOptions;
+};
+
+/** `--secs`: a positive number of seconds, or undefined (run until a signal). */
+export const runSeconds = (v: CommonValues): number | undefined => {
+  if (v.secs === undefined) return undefined;
+  const n = Number(v.secs);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--secs must be a positive number, got ${JSON.stringify(v.secs)}`);
+  return n;
+};
+
+/** What a command's parsed flags look like: the shared ones typed, its own as strings/booleans. */
+export type ParsedValues = CommonValues & Record<string, string | boolean | undefined>;
+
+/** Parses a command's arguments: the shared options plus its own. */
+export const parse = (
+  args: string[],
+  own: Record<string, { type: 'string' | 'boolean'; short?: string }>,
+): { values: ParsedValues } => {
+  try {
+    const { values } = parseArgs({
+      args,
+      options: { ...commonOptions, ...own },
+      strict: true,
+      allowPositionals: false,
+    });
+    return { values: values as ParsedValues };
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message.split('\n')[0] : String(e));
+  }
+};

@@ -1,0 +1,49 @@
+import { OptionsError, isMemifError } from '../index';
+import { UsageError } from './args';
+import { connect, connectHelp } from './commands/connect';
+
+type Command = (args: string[]) => Promise<number>;
+
+const commands: Record<string, { run: Command; summary: string; help: string }> = {
+  connect: { run: connect, summary: 'bring one interface up and print its states', help: connectHelp },
+};
+
+const usage = `Usage: rx-memif <command> [options]
+
+Commands:
+${Object.entries(commands)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
+
+Run \`rx-memif <command> --help\` for a command's options.`;
+
+/** Runs the CLI; resolves to the exit status. Never throws. */
+export const main = async (argv: string[]): Promise<number> => {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`rx-memif: unknown command ${JSON.stringify(name)}\n${usage}\n`);
+    return 2;
+  }
+  try {
+    return await command.run(args);
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof OptionsError) {
+      process.stderr.write(`rx-memif ${name}: ${e.message}\n`);
+      return 2;
+    }
+    const code = isMemifError(e) ? ` (${e.code})` : '';
+    process.stderr.write(`rx-memif ${name}: ${e instanceof Error ? e.message : String(e)}${code}\n`);
+    return 1;
+  }
+};
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

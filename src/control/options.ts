@@ -1,0 +1,205 @@
+import * as t from 'io-ts';
+import { isLeft } from 'fp-ts/lib/Either';
+import {
+  InterfaceId,
+  InterfaceMode,
+  Log2RingSize,
+  MemifName,
+  Secret,
+} from './brands';
+import type { Role } from './state';
+import type { RetryPolicy } from './handshake/types';
+
+/**
+ * The options of one interface (the seed's table plus ours), validated with io-ts so that a
+ * mistake is reported by field with the value and the rule it breaks.
+ */
+
+const int = (name: string, min: number, max: number) =>
+  new t.Type<number, number, unknown>(
+    name,
+    (u): u is number => typeof u === 'number' && Number.isInteger(u) && u >= min && u <= max,
+    (u, c) =>
+      typeof u === 'number' && Number.isInteger(u) && u >= min && u <= max
+        ? t.success(u)
+        : t.failure(u, c, `must be an integer in ${min}..${max}, got ${JSON.stringify(u)}`),
+    t.identity,
+  );
+
+const withMessage = <A, O>(codec: t.Type<A, O, unknown>, message: string) =>
+  new t.Type<A, O, unknown>(
+    codec.name,
+    codec.is,
+    (u, c) => (isLeft(codec.validate(u, c)) ? t.failure(u, c, `${message}, got ${JSON.stringify(u)}`) : codec.validate(u, c)),
+    codec.encode,
+  );
+
+const RoleOption = withMessage(
+  t.keyof({ server: null, client: null, master: null, slave: null }),
+  'must be server|client (or master|slave)',
+);
+
+const MacAddress = withMessage(
+  t.refinement(t.string, (s) => /^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$/.test(s), 'MacAddress'),
+  'must be a MAC address like 02:fe:00:00:00:01',
+);
+
+const RetryOption = t.partial({
+  /** Delay before the second attempt. Default 1000. */
+  initialMs: int('initialMs', 1, 3_600_000),
+  /** Growth of the delay per failed attempt. Default 1 (a fixed period). */
+  factor: withMessage(
+    t.refinement(t.number, (n) => n >= 1 && n <= 10, 'factor'),
+    'must be a number in 1..10',
+  ),
+  /** Upper bound of the delay. Default: initialMs. */
+  maxMs: int('maxMs', 1, 3_600_000),
+  /** 0 = retry forever (the default). */
+  maxAttempts: int('maxAttempts', 0, 1_000_000),
+});
+
+export const MemifOptionsCodec = t.exact(
+  t.partial({
+    id: withMessage(InterfaceId, 'must be an integer in 0..4294967295'),
+    role: RoleOption,
+    socket: withMessage(
+      t.refinement(t.string, (s) => s.length > 0 && s !== '@' && Buffer.byteLength(s) <= 107, 'SocketAddress'),
+      'must be a path or @abstract-name of 1..107 bytes',
+    ),
+    bufferSize: int('bufferSize', 1, 65535),
+    log2RingSize: withMessage(Log2RingSize, 'must be an integer in 1..14'),
+    rxQueues: int('rxQueues', 1, 255),
+    txQueues: int('txQueues', 1, 255),
+    mode: withMessage(InterfaceMode, 'must be ethernet|ip|punt-inject'),
+    secret: withMessage(Secret, 'must be a string of at most 23 bytes without NUL'),
+    mac: MacAddress,
+    zeroCopy: t.boolean,
+    appName: withMessage(MemifName, 'must be a string of at most 31 bytes without NUL'),
+    interfaceName: withMessage(MemifName, 'must be a string of at most 31 bytes without NUL'),
+    retry: RetryOption,
+    handshakeTimeoutMs: int('handshakeTimeoutMs', 1, 3_600_000),
+  }),
+);
+
+/** What `memif()` accepts. Every field is optional; defaults in brackets. */
+export interface MemifOptions {
+  /** Interface id, u32, unique per socket and role [0]. */
+  readonly id?: number;
+  /** `server` listens, `client` connects; `master` / `slave` are accepted aliases [client]. */
+  readonly role?: 'server' | 'client' | 'master' | 'slave';
+  /** Control socket: a path, or `@name` for an abstract name [/tmp/memif.sock]. */
+  readonly socket?: string;
+  /** Packet buffer size in bytes, 1..65535 [2048]. Keep it equal on both sides for DPDK. */
+  readonly bufferSize?: number;
+  /** log2 of the ring size, 1..14 [10]. The client decides; a server's value is unused. */
+  readonly log2RingSize?: number;
+  /** Receive queues, 1..255 [1]. */
+  readonly rxQueues?: number;
+  /** Transmit queues, 1..255 [1]. */
+  readonly txQueues?: number;
+  /** Interface mode [ethernet]; both sides must agree. */
+  readonly mode?: 'ethernet' | 'ip' | 'punt-inject';
+  /** Shared secret, at most 23 bytes [none]. */
+  readonly secret?: string;
+  /** This interface's MAC address [random 02:fe:xx:xx:xx:xx]. */
+  readonly mac?: string;
+  /** Client zero-copy transmit [false]. */
+  readonly zeroCopy?: boolean;
+  /** App name sent in HELLO (server) or INIT (client), at most 31 bytes [rx-memif]. */
+  readonly appName?: string;
+  /** Interface name sent in CONNECT / CONNECTED, at most 31 bytes [memif<id>]. */
+  readonly interfaceName?: string;
+  /** Client reconnection: every `initialMs` [1000], growing by `factor` [1] up to `maxMs`. */
+  readonly retry?: {
+    readonly initialMs?: number;
+    readonly factor?: number;
+    readonly maxMs?: number;
+    /** 0 = forever [0]. */
+    readonly maxAttempts?: number;
+  };
+  /** A handshake not finished this long after it began is abandoned [5000]. */
+  readonly handshakeTimeoutMs?: number;
+}
+
+/** Options with defaults applied and aliases resolved. */
+export interface ResolvedOptions {
+  readonly id: InterfaceId;
+  readonly role: Role;
+  readonly socket: string;
+  readonly bufferSize: number;
+  readonly log2RingSize: Log2RingSize;
+  readonly rxQueues: number;
+  readonly txQueues: number;
+  readonly mode: InterfaceMode;
+  readonly secret: Secret;
+  readonly mac: string;
+  readonly zeroCopy: boolean;
+  readonly appName: MemifName;
+  readonly interfaceName: MemifName;
+  readonly retry: RetryPolicy;
+  readonly handshakeTimeoutMs: number;
+}
+
+export const DEFAULT_SOCKET = '/tmp/memif.sock';
+
+/** A locally administered unicast MAC, `02:fe:` like VPP's, random in its last four bytes. */
+export const randomMac = (random: () => number = Math.random): string =>
+  ['02', 'fe', ...Array.from({ length: 4 }, () => Math.floor(random() * 256).toString(16).padStart(2, '0'))].join(':');
+
+/** One line per broken field: `options.bufferSize: must be an integer in 64..65535, got 7`. */
+const describeErrors = (errors: t.Errors): string =>
+  errors
+    .map((e) => {
+      const path = e.context
+        .map((c) => c.key)
+        .filter((k) => k !== '' && !/^\d+$/.test(k))
+        .join('.');
+      const unknownKey = e.message === undefined && e.value === undefined;
+      return `options${path ? '.' + path : ''}: ${e.message ?? (unknownKey ? 'is not allowed' : `invalid value ${JSON.stringify(e.value)}`)}`;
+    })
+    .filter((line, i, all) => all.indexOf(line) === i)
+    .join('; ');
+
+export class OptionsError extends Error {
+  override readonly name = 'OptionsError';
+  readonly code = 'ERR_MEMIF_OPTIONS';
+}
+
+const KNOWN_KEYS = new Set(Object.keys(MemifOptionsCodec.type.props));
+
+/** Validates and completes options; throws {@link OptionsError} naming every broken field. */
+export const resolveOptions = (input: MemifOptions | unknown = {}): ResolvedOptions => {
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw new OptionsError('options: must be an object');
+  const unknown = Object.keys(input).filter((k) => !KNOWN_KEYS.has(k));
+  if (unknown.length > 0)
+    throw new OptionsError(`options: unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
+  const decoded = MemifOptionsCodec.decode(input);
+  if (isLeft(decoded)) throw new OptionsError(describeErrors(decoded.left));
+  const o = decoded.right;
+  const role: Role = o.role === 'server' || o.role === 'master' ? 'server' : 'client';
+  const id = o.id ?? (0 as InterfaceId);
+  const initialMs = o.retry?.initialMs ?? 1000;
+  return {
+    id,
+    role,
+    socket: o.socket ?? DEFAULT_SOCKET,
+    bufferSize: o.bufferSize ?? 2048,
+    log2RingSize: o.log2RingSize ?? (10 as Log2RingSize),
+    rxQueues: o.rxQueues ?? 1,
+    txQueues: o.txQueues ?? 1,
+    mode: o.mode ?? 'ethernet',
+    secret: o.secret ?? ('' as Secret),
+    mac: (o.mac ?? randomMac()).toLowerCase(),
+    zeroCopy: o.zeroCopy ?? false,
+    appName: o.appName ?? ('rx-memif' as MemifName),
+    interfaceName: o.interfaceName ?? (`memif${id}`.slice(0, 31) as MemifName),
+    retry: {
+      initialMs,
+      factor: o.retry?.factor ?? 1,
+      maxMs: Math.max(initialMs, o.retry?.maxMs ?? initialMs),
+      maxAttempts: o.retry?.maxAttempts ?? 0,
+    },
+    handshakeTimeoutMs: o.handshakeTimeoutMs ?? 5000,
+  };
+};

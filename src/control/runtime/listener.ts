@@ -1,0 +1,127 @@
+import { MemifError } from '../../native-bridge/errors';
+import type {
+  NativeBinding,
+  NativeControlChannel,
+  NativeControlListener,
+} from '../../native-bridge/native';
+import { toDisconnectReason } from '../brands';
+import type { U32 } from '../brands';
+import { helloMessage, routeFirstMessage } from '../handshake/accept';
+import type { HandshakeEvent } from '../handshake/types';
+import { ControlConnection } from './connection';
+import type { InterfaceRuntime } from './interface-runtime';
+
+/**
+ * One listening socket shared by every server interface on its address (`memif-protocol.md` §9).
+ * A new connection gets HELLO and belongs to the socket until its INIT names an interface; the
+ * socket file goes away with the last interface.
+ */
+class SharedListener {
+  readonly interfaces = new Map<number, InterfaceRuntime>();
+  private readonly pending = new Map<ControlConnection, ReturnType<typeof setTimeout>>();
+  private readonly listener: NativeControlListener;
+
+  constructor(
+    private readonly native: NativeBinding,
+    readonly address: string,
+  ) {
+    this.listener = native.ControlListener.listen(
+      address,
+      (channel) => this.accept(channel),
+      () => undefined, // accept() failures (EMFILE, ...) leave the listener up; nothing to undo
+    );
+  }
+
+  close(): void {
+    for (const [connection, timer] of this.pending) {
+      clearTimeout(timer);
+      connection.close();
+    }
+    this.pending.clear();
+    this.listener.close();
+  }
+
+  private get first(): InterfaceRuntime | undefined {
+    return this.interfaces.values().next().value;
+  }
+
+  private accept(channel: NativeControlChannel): void {
+    const first = this.first;
+    if (!first) return channel.close();
+    const connection: ControlConnection = new ControlConnection(this.native, channel, (e) =>
+      this.onFirstEvent(connection, e),
+    );
+    const timeoutMs = Math.min(...[...this.interfaces.values()].map((i) => i.config.handshakeTimeoutMs));
+    this.pending.set(
+      connection,
+      setTimeout(() => this.reject(connection, 'handshake timed out waiting for INIT'), timeoutMs),
+    );
+    connection.send(helloMessage(first.config.appName));
+  }
+
+  private settle(connection: ControlConnection): void {
+    clearTimeout(this.pending.get(connection));
+    this.pending.delete(connection);
+  }
+
+  private reject(connection: ControlConnection, reason: string): void {
+    this.settle(connection);
+    connection.send({ type: 'disconnect', code: 0 as U32, reason: toDisconnectReason(reason) });
+    connection.close();
+  }
+
+  private onFirstEvent(connection: ControlConnection, event: HandshakeEvent): void {
+    if (event.kind === 'frame' || event.kind === 'malformed')
+      for (const fd of event.fds) this.native.closeFd(fd);
+    switch (event.kind) {
+      case 'socket-closed':
+        return this.settle(connection);
+      case 'malformed':
+        return this.reject(connection, `malformed message: ${event.reason}`);
+      case 'frame': {
+        const route = routeFirstMessage(event.message, {
+          lookup: (id) => this.interfaces.get(id),
+        });
+        if (route.kind === 'reject') return this.reject(connection, route.reason);
+        this.settle(connection);
+        this.interfaces.get(route.init.id)?.attach(connection, route.init);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+}
+
+/** The listeners of this process, by address. */
+class ListenerRegistry {
+  private readonly byAddress = new Map<string, SharedListener>();
+
+  attach(native: NativeBinding, iface: InterfaceRuntime): void {
+    const { socket, id } = iface.options;
+    let shared = this.byAddress.get(socket);
+    if (shared?.interfaces.has(id))
+      throw new MemifError(
+        `a server interface with id ${id} already exists on ${socket} in this process`,
+        'EEXIST',
+      );
+    if (!shared) {
+      shared = new SharedListener(native, socket);
+      this.byAddress.set(socket, shared);
+    }
+    shared.interfaces.set(id, iface);
+  }
+
+  detach(iface: InterfaceRuntime): void {
+    const { socket, id } = iface.options;
+    const shared = this.byAddress.get(socket);
+    if (!shared || shared.interfaces.get(id) !== iface) return;
+    shared.interfaces.delete(id);
+    if (shared.interfaces.size === 0) {
+      shared.close();
+      this.byAddress.delete(socket);
+    }
+  }
+}
+
+export const listeners = new ListenerRegistry();

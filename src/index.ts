@@ -1,0 +1,23 @@
+/**
+ * rx-memif: memif interfaces (FD.io VPP, libmemif, DPDK net_memif) for Node.js, with every
+ * queue an RxJS stream.
+ */
+export { memif } from './streams/memif';
+export type { MemifInterface } from './streams/memif';
+export { resolveOptions, OptionsError, DEFAULT_SOCKET } from './control/options';
+export type { MemifOptions, ResolvedOptions } from './control/options';
+export type {
+  ConnectionState,
+  ListeningState,
+  ConnectingState,
+  HandshakingState,
+  HandshakeStep,
+  ConnectedState,
+  DisconnectedState,
+  ClosedState,
+  DisconnectSide,
+  RegionInfo,
+  Role,
+} from './control/state';
+export type { InterfaceMode } from './control/brands';
+export { MemifError, isMemifError } from './native-bridge/errors';

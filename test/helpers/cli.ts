@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+
+const root = path.resolve(__dirname, '..', '..');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** stdout as JSON lines. */
+  json(): Record<string, unknown>[];
+}
+
+export interface CliRun extends PromiseLike<CliResult> {
+  /** Resolves once a stdout line matches. */
+  waitForLine(pattern: RegExp, ms?: number): Promise<string>;
+  kill(signal?: NodeJS.Signals): void;
+  readonly pid: number | undefined;
+}
+
+/** Runs `rx-memif ...` from the TypeScript sources (what `bin/rx-memif.js` runs once built). */
+export const runCli = (args: string[], env: NodeJS.ProcessEnv = {}): CliRun => {
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', path.join(root, 'src/cli/main.ts'), ...args],
+    { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  const waiters: { pattern: RegExp; resolve: (l: string) => void }[] = [];
+  child.stdout.on('data', (b: Buffer) => {
+    stdout += b.toString();
+    for (const w of [...waiters]) {
+      const line = stdout.split('\n').find((l) => w.pattern.test(l));
+      if (line !== undefined) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(line);
+      }
+    }
+  });
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const done = new Promise<CliResult>((resolve) =>
+    child.on('close', (code) =>
+      resolve({
+        code,
+        stdout,
+        stderr,
+        json: () =>
+          stdout
+            .split('\n')
+            .filter((l) => l.trim() !== '')
+            .map((l) => JSON.parse(l) as Record<string, unknown>),
+      }),
+    ),
+  );
+  return {
+    then: (onFulfilled, onRejected) => done.then(onFulfilled, onRejected),
+    pid: child.pid,
+    kill: (signal = 'SIGTERM') => child.kill(signal),
+    waitForLine: (pattern, ms = 15000) =>
+      new Promise<string>((resolve, reject) => {
+        const line = stdout.split('\n').find((l) => pattern.test(l));
+        if (line !== undefined) return resolve(line);
+        const timer = setTimeout(() => reject(new Error(`no line ${pattern} in ${ms} ms:\n${stdout}\n${stderr}`)), ms);
+        waiters.push({
+          pattern,
+          resolve: (l) => {
+            clearTimeout(timer);
+            resolve(l);
+          },
+        });
+        void done.then(() => {
+          clearTimeout(timer);
+          reject(new Error(`rx-memif exited before printing ${pattern}:\n${stdout}\n${stderr}`));
+        });
+      }),
+  };
+};
