@@ -3,7 +3,10 @@
  * queue an RxJS stream.
  */
 export { memif } from './streams/memif';
-export type { MemifInterface } from './streams/memif';
+export type { MemifInterface, InterfaceStats } from './streams/memif';
+export { Burst } from './streams/burst';
+export type { RxMode } from './streams/data-path';
+export type { QueueStats, DropReason } from './streams/counters';
 export { resolveOptions, OptionsError, DEFAULT_SOCKET } from './control/options';
 export type { MemifOptions, ResolvedOptions } from './control/options';
 export type {

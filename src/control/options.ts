@@ -78,6 +78,14 @@ export const MemifOptionsCodec = t.exact(
     interfaceName: withMessage(MemifName, 'must be a string of at most 31 bytes without NUL'),
     retry: RetryOption,
     handshakeTimeoutMs: int('handshakeTimeoutMs', 1, 3_600_000),
+    rxMode: withMessage(
+      t.keyof({ interrupt: null, polling: null, adaptive: null }),
+      'must be interrupt|polling|adaptive',
+    ),
+    adaptiveIdleMs: int('adaptiveIdleMs', 0, 60_000),
+    zeroCopyRx: t.boolean,
+    txQueueSize: int('txQueueSize', 1, 16_777_216),
+    lossless: t.boolean,
   }),
 );
 
@@ -119,6 +127,23 @@ export interface MemifOptions {
   };
   /** A handshake not finished this long after it began is abandoned [5000]. */
   readonly handshakeTimeoutMs?: number;
+  /**
+   * How received packets are noticed [adaptive]: `interrupt` (eventfd, no CPU when idle),
+   * `polling` (every event-loop turn, lowest latency), `adaptive` (polling while traffic flows,
+   * interrupts after `adaptiveIdleMs` of silence).
+   */
+  readonly rxMode?: 'interrupt' | 'polling' | 'adaptive';
+  /** Silence after which adaptive mode goes back to interrupts, in ms [1]. */
+  readonly adaptiveIdleMs?: number;
+  /**
+   * Receive without copying: packet views point into the shared memory and are valid only until
+   * the emission returns (copy them to keep them) [false].
+   */
+  readonly zeroCopyRx?: boolean;
+  /** Packets per tx queue that may wait for ring space; beyond it they are dropped [8192]. */
+  readonly txQueueSize?: number;
+  /** Never drop on transmit for lack of space: the backlog grows instead [false]. */
+  readonly lossless?: boolean;
 }
 
 /** Options with defaults applied and aliases resolved. */
@@ -138,6 +163,11 @@ export interface ResolvedOptions {
   readonly interfaceName: MemifName;
   readonly retry: RetryPolicy;
   readonly handshakeTimeoutMs: number;
+  readonly rxMode: 'interrupt' | 'polling' | 'adaptive';
+  readonly adaptiveIdleMs: number;
+  readonly zeroCopyRx: boolean;
+  readonly txQueueSize: number;
+  readonly lossless: boolean;
 }
 
 export const DEFAULT_SOCKET = '/tmp/memif.sock';
@@ -201,5 +231,10 @@ export const resolveOptions = (input: MemifOptions | unknown = {}): ResolvedOpti
       maxAttempts: o.retry?.maxAttempts ?? 0,
     },
     handshakeTimeoutMs: o.handshakeTimeoutMs ?? 5000,
+    rxMode: o.rxMode ?? 'adaptive',
+    adaptiveIdleMs: o.adaptiveIdleMs ?? 1,
+    zeroCopyRx: o.zeroCopyRx ?? false,
+    txQueueSize: o.txQueueSize ?? 8192,
+    lossless: o.lossless ?? false,
   };
 };

@@ -173,6 +173,7 @@ export interface NativeBinding {
   readonly ControlChannel: NativeControlChannelStatic;
   readonly Region: NativeRegionStatic;
   readonly EventFd: NativeEventFdStatic;
+  readonly Queue: NativeQueueStatic;
   /** Closes a raw fd received from a peer and not adopted. Ignores EBADF. */
   closeFd(fd: number): void;
   /** Number of native objects still open (sockets, regions, eventfds); for leak tests. */
@@ -234,6 +235,11 @@ export interface NativeQueueConfig {
   readonly bufferBase: number;
   /** The ring's interrupt eventfd (tx signals it when the receiver has not set MASK_INT). */
   readonly eventFd: NativeEventFd;
+  /**
+   * rx: packets longer than this (all segments together) are dropped as `tooBig`. The caller
+   * always passes at least this much free slab, so every call makes progress.
+   */
+  readonly maxPacketSize: number;
   /** QUEUE_COUNTERS doubles, incremented in place. */
   readonly counters: Float64Array;
 }
@@ -247,10 +253,11 @@ export interface NativeQueueConfig {
 export interface NativeQueue {
   /**
    * rx, copy mode: copies up to `maxPackets` whole packets (chains reassembled) into `slab`
-   * starting at `slabOffset`, writing each packet's slab offset and length; then returns the
-   * slots to the peer (server: tail; client: refills head). Stops early when the slab is full
-   * (a packet that could never fit is dropped as `tooBig`). Returns the packet count; `pending()`
-   * tells whether more are waiting.
+   * starting at `slabOffset`, writing each packet's slab offset and length into `offsets[i]`,
+   * `lengths[i]`; then returns the slots to the peer (server: stores tail; client: refills
+   * head). Stops early at a packet that does not fit in the rest of the slab, and at a trailing
+   * incomplete chain (left for the next call). Returns the packet count; `pending()` tells
+   * whether more are waiting.
    */
   receive(
     slab: Uint8Array,
@@ -260,9 +267,11 @@ export interface NativeQueue {
     maxPackets: number,
   ): number;
   /**
-   * rx, zero-copy: reports up to `maxPackets` single-segment packets in place (region index
-   * and offset in that region, length) without returning their slots; chained packets are
-   * copied into `slab` and reported with region -1. Call `release()` when done with them.
+   * rx, zero-copy: reports up to `maxPackets` packets in place without returning their slots:
+   * `regions[0]` is the region they all lie in, `offsets[i]`/`lengths[i]` where in it. A call
+   * reports packets of one source only: it stops before a packet in another region, and a
+   * chained packet is copied into `slab` (from `slabOffset`) and reported with region -1
+   * (with `offsets[i]` in the slab), alone or with other chained ones. Call `release()` when done.
    */
   peek(
     slab: Uint8Array,

@@ -1,11 +1,22 @@
-import type { Observable } from 'rxjs';
+import { Observable, defer, from, interval, map, startWith } from 'rxjs';
+import type { ObservableInput, Observer } from 'rxjs';
 import { loadNative } from '../native-bridge/load';
 import { resolveOptions } from '../control/options';
 import type { MemifOptions, ResolvedOptions } from '../control/options';
 import { InterfaceRuntime } from '../control/runtime';
 import type { ConnectionState } from '../control/state';
+import type { Burst } from './burst';
+import type { QueueStats } from './counters';
+import { DataPath } from './data-path';
+import type { TxPort } from './tx-port';
 
-/** One memif interface: its lifecycle as a stream, and its queues (see the data path). */
+/** Counters of every queue that has been used, since the interface was created. */
+export interface InterfaceStats {
+  readonly rx: readonly (QueueStats & { readonly queue: number })[];
+  readonly tx: readonly (QueueStats & { readonly queue: number })[];
+}
+
+/** One memif interface: its lifecycle as a stream, and its queues as streams. */
 export interface MemifInterface extends AsyncDisposable {
   /** The options in force, defaults applied. */
   readonly options: ResolvedOptions;
@@ -14,9 +25,44 @@ export interface MemifInterface extends AsyncDisposable {
    * ... → `closed`. Replays the current state to a late subscriber; completes after `closed`.
    */
   readonly state$: Observable<ConnectionState>;
+  /**
+   * Packets received on queue `q`, one per emission (a view into a burst's memory; see
+   * {@link MemifInterface.rxBursts}). Hot: it carries traffic of every connection of the
+   * interface and completes on close.
+   */
+  rx(q?: number): Observable<Uint8Array>;
+  /** Received packets of queue `q`, one {@link Burst} per native read. */
+  rxBursts(q?: number): Observable<Burst>;
+  /**
+   * Transmit on queue `q`: packets handed to `next` in one tick reach the ring in one native
+   * call. The observer never blocks: a full ring leaves packets waiting (up to `txQueueSize`,
+   * then they are dropped and counted, unless `lossless`). While the link is down packets are
+   * dropped and counted as `linkDown`.
+   */
+  tx(q?: number): Observer<Uint8Array>;
+  /** Like {@link MemifInterface.tx}, a burst at a time. */
+  txBursts(q?: number): Observer<readonly Uint8Array[]>;
+  /** Emits each time queue `q`'s backlog has drained into the ring: a producer may send more. */
+  txReady$(q?: number): Observable<number>;
+  /**
+   * Sends every packet of `source` on queue `q` without loss (waiting for ring space, however
+   * long the backlog) and resolves with the count once all reached the ring. Iterables are
+   * pulled only as fast as the ring takes them.
+   */
+  send(source: ObservableInput<Uint8Array> | Iterable<Uint8Array>, q?: number): Promise<number>;
+  /** Counters now. */
+  stats(): InterfaceStats;
+  /** Counters every `periodMs` (1000), starting now. */
+  stats$(periodMs?: number): Observable<InterfaceStats>;
   /** Closes the interface (tells the peer, frees memory and sockets). Idempotent. */
   close(): Promise<void>;
 }
+
+const checkQueue = (q: number): number => {
+  if (!Number.isInteger(q) || q < 0 || q > 254)
+    throw new RangeError(`queue index must be an integer in 0..254, got ${q}`);
+  return q;
+};
 
 /**
  * Creates a memif interface and starts it: a server listens on `options.socket`, a client
@@ -27,17 +73,86 @@ export interface MemifInterface extends AsyncDisposable {
  *
  * @example
  * const eth = memif({ role: 'client', socket: '/run/vpp/memif.sock', id: 0 });
- * eth.state$.subscribe((s) => console.log(s.status));
+ * eth.rx().subscribe((frame) => eth.tx().next(frame)); // a reflector
  * await eth.close();
  */
 export const memif = (options: MemifOptions = {}): MemifInterface => {
   const resolved = resolveOptions(options);
-  const runtime = new InterfaceRuntime(loadNative(), resolved);
+  const native = loadNative();
+  const dataPath = new DataPath(native, resolved);
+  const runtime = new InterfaceRuntime(native, resolved, dataPath);
   runtime.start();
+
+  const rxBursts = (q = 0) => dataPath.rxPort(checkQueue(q)).bursts;
+  const stats = (): InterfaceStats => ({
+    rx: [...dataPath.ports.rx.values()].map((p) => ({ queue: p.index, ...p.counters.snapshot() })),
+    tx: [...dataPath.ports.tx.values()].map((p) => ({ queue: p.index, ...p.counters.snapshot() })),
+  });
+  const close = async () => {
+    await runtime.close();
+    dataPath.close();
+  };
+
   return {
     options: resolved,
     state$: runtime.states,
-    close: () => runtime.close(),
-    [Symbol.asyncDispose]: () => runtime.close(),
+    rxBursts,
+    rx: (q = 0) =>
+      new Observable<Uint8Array>((subscriber) =>
+        rxBursts(q).subscribe({
+          next: (b) => {
+            for (let i = 0; i < b.count && !subscriber.closed; i++) subscriber.next(b.packet(i));
+          },
+          error: (e: unknown) => subscriber.error(e),
+          complete: () => subscriber.complete(),
+        }),
+      ),
+    tx: (q = 0) => dataPath.txPort(checkQueue(q)).observer,
+    txBursts: (q = 0) => dataPath.txPort(checkQueue(q)).burstObserver,
+    txReady$: (q = 0) => dataPath.txPort(checkQueue(q)).ready$,
+    send: (source, q = 0) => sendAll(dataPath.txPort(checkQueue(q)), source),
+    stats,
+    stats$: (periodMs = 1000) =>
+      defer(() => interval(periodMs).pipe(startWith(0), map(stats))),
+    close,
+    [Symbol.asyncDispose]: close,
   };
+};
+
+const isIterable = (x: unknown): x is Iterable<Uint8Array> =>
+  typeof x === 'object' && x !== null && Symbol.iterator in x && !Array.isArray(x);
+
+/**
+ * Iterables are pulled a chunk at a time, each chunk waiting until the ring took the one
+ * before; any other source is subscribed at once and its packets wait in the backlog.
+ */
+const sendAll = async (
+  port: TxPort,
+  source: ObservableInput<Uint8Array> | Iterable<Uint8Array>,
+): Promise<number> => {
+  let count = 0;
+  if (isIterable(source)) {
+    let chunk = 0;
+    for (const packet of source) {
+      port.push(packet, true);
+      count++;
+      if (++chunk === 1024) {
+        chunk = 0;
+        await port.whenIdle();
+      }
+    }
+  } else {
+    await new Promise<void>((resolve, reject) =>
+      from(source).subscribe({
+        next: (packet) => {
+          port.push(packet, true);
+          count++;
+        },
+        error: reject,
+        complete: resolve,
+      }),
+    );
+  }
+  await port.whenIdle();
+  return count;
 };

@@ -241,6 +241,8 @@ export const serverStep = (
       return { state: { phase: 'closed' }, commands };
     }
     case 'bind': {
+      // Refuse the newcomer but keep the connection we have (its fds, mapping, data path).
+      if (isBound(s)) return step(s, sendDisconnect('already connected'), { kind: 'close-socket' });
       if (s.phase !== 'listening') return refuse('already connected');
       const problem = checkInit(cfg, e.init);
       if (problem) return refuse(problem);

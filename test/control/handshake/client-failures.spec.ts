@@ -341,7 +341,9 @@ describe('handshake/client: failures specific to one step', () => {
       ev.frame(hello({ minVersion: 0x300, maxVersion: 0x301 })),
     ]);
     const published = w.last.find((c) => c.kind === 'publish');
-    expect(published).to.have.nested.property('state.reason').that.matches(/0x300\.\.0x301/);
+    expect(published)
+      .to.have.nested.property('state.reason')
+      .that.matches(/0x300\.\.0x301/);
   });
 
   it('memory-failed: DISCONNECT, close-socket, no free-memory, retry (marbles)', () => {
@@ -376,7 +378,9 @@ describe('handshake/client: failures specific to one step', () => {
       ...toHello,
       ev.frame(hello({ maxLog2RingSize: 0 })),
     ]);
-    expect(w.last).to.deep.include(cmd.sendDisconnect('server allows no ring (max log2 ring size 0)'));
+    expect(w.last).to.deep.include(
+      cmd.sendDisconnect('server allows no ring (max log2 ring size 0)'),
+    );
     expect(w.state).to.deep.equal({ phase: 'waiting-retry', attempt: 2 });
   });
 
@@ -385,7 +389,9 @@ describe('handshake/client: failures specific to one step', () => {
     const w = walk(clientMachine(big), initialClientState, [...toHello, ev.frame(hello())]);
     expect(w.last.map((c) => c.kind)).to.not.include('create-memory');
     const published = w.last.find((c) => c.kind === 'publish');
-    expect(published).to.have.nested.property('state.reason').that.matches(/32-bit offsets/);
+    expect(published)
+      .to.have.nested.property('state.reason')
+      .that.matches(/32-bit offsets/);
   });
 
   it('the 4 GiB limit: 3 big rings fit, 4 do not', () => {
@@ -570,9 +576,7 @@ describe('handshake/client: retry policy (marbles)', () => {
           D: cmd.publish(st.disconnected('client', eof, 'peer', { attempt: 1, inMs: 1000 })),
           E: cmd.connectSocket,
           F: cmd.publish(st.connecting(1)),
-          G: cmd.publish(
-            st.disconnected('client', 'ENOENT', 'local', { attempt: 2, inMs: 1000 }),
-          ),
+          G: cmd.publish(st.disconnected('client', 'ENOENT', 'local', { attempt: 2, inMs: 1000 })),
           H: cmd.publish(st.connecting(2)),
         },
       );

@@ -173,10 +173,11 @@ describe('handshake/client: single steps', () => {
       cmd.setTimer('handshake', HANDSHAKE_TIMEOUT_MS),
       cmd.publish(st.handshaking('client', 'hello')),
     ]);
-    const other = walk(clientMachine(configWith({ handshakeTimeoutMs: 1234 })), initialClientState, [
-      ev.start,
-      ev.socketConnected,
-    ]);
+    const other = walk(
+      clientMachine(configWith({ handshakeTimeoutMs: 1234 })),
+      initialClientState,
+      [ev.start, ev.socketConnected],
+    );
     expect(other.last[0]).to.deep.equal(cmd.setTimer('handshake', 1234));
   });
 

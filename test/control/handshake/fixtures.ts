@@ -329,7 +329,11 @@ export interface Walk<S> {
 }
 
 /** Feeds `events` to `machine` one by one, without a driver (timers are not run). */
-export const walk = <S>(machine: Machine<S>, initial: S, events: readonly HandshakeEvent[]): Walk<S> => {
+export const walk = <S>(
+  machine: Machine<S>,
+  initial: S,
+  events: readonly HandshakeEvent[],
+): Walk<S> => {
   let state = initial;
   const steps: (readonly HandshakeCommand[])[] = [];
   for (const e of events) {
@@ -341,8 +345,11 @@ export const walk = <S>(machine: Machine<S>, initial: S, events: readonly Handsh
 };
 
 /** The state after `events` (for starting a marble test in the middle of a handshake). */
-export const stateAfter = <S>(machine: Machine<S>, initial: S, events: readonly HandshakeEvent[]): S =>
-  walk(machine, initial, events).state;
+export const stateAfter = <S>(
+  machine: Machine<S>,
+  initial: S,
+  events: readonly HandshakeEvent[],
+): S => walk(machine, initial, events).state;
 
 /**
  * Wraps a machine so that every timer event the driver delivers is logged as `name@frame`: a
@@ -403,9 +410,9 @@ const reconcile = (actual: unknown, expected: unknown): unknown => {
 };
 
 export const testScheduler = (): TestScheduler =>
-  new TestScheduler((actual, expected) =>
-    expect(reconcile(actual, expected)).to.deep.equal(expected),
-  );
+  new TestScheduler((actual, expected) => {
+    expect(reconcile(actual, expected)).to.deep.equal(expected);
+  });
 
 /** `(abc)`: a group of command keys emitted in one frame (a single key stays bare). */
 export const group = (keys: string): string => (keys.length === 1 ? keys : `(${keys})`);

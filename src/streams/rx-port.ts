@@ -1,0 +1,136 @@
+import { Observable, Subject } from 'rxjs';
+import type { NativeQueue } from '../native-bridge/native';
+import { Burst } from './burst';
+import { QueueCounters } from './counters';
+
+/** Packets read per native call. */
+export const RX_BURST = 256;
+/** Largest packet accepted (all chain segments together); larger ones are dropped as tooBig. */
+export const MAX_PACKET = 256 * 1024;
+/** Slabs are this big, so that one allocation serves many bursts. */
+const SLAB_BYTES = 4 * 1024 * 1024;
+const INDEX_ENTRIES = 64 * 1024;
+
+/**
+ * Bump allocation of receive memory: packets are copied into the current slab and handed out as
+ * views; a full slab is simply replaced (views keep theirs alive), so nothing a subscriber holds
+ * is ever overwritten.
+ */
+class Slabs {
+  private data = new Uint8Array(SLAB_BYTES);
+  private used = 0;
+  private offsets = new Uint32Array(INDEX_ENTRIES);
+  private lengths = new Uint32Array(INDEX_ENTRIES);
+  private entries = 0;
+
+  /** Room for one call: at least MAX_PACKET bytes and RX_BURST index entries. */
+  reserve(): { data: Uint8Array; at: number; offsets: Uint32Array; lengths: Uint32Array } {
+    if (this.data.length - this.used < MAX_PACKET) {
+      this.data = new Uint8Array(SLAB_BYTES);
+      this.used = 0;
+    }
+    if (INDEX_ENTRIES - this.entries < RX_BURST) {
+      this.offsets = new Uint32Array(INDEX_ENTRIES);
+      this.lengths = new Uint32Array(INDEX_ENTRIES);
+      this.entries = 0;
+    }
+    const e = this.entries;
+    return {
+      data: this.data,
+      at: this.used,
+      offsets: this.offsets.subarray(e, e + RX_BURST),
+      lengths: this.lengths.subarray(e, e + RX_BURST),
+    };
+  }
+
+  /** Marks what a call used: `count` entries and the bytes up to the end of its last packet. */
+  commit(count: number, offsets: Uint32Array, lengths: Uint32Array): void {
+    this.entries += count;
+    if (count > 0) this.used = offsets[count - 1] + lengths[count - 1];
+  }
+}
+
+/**
+ * The receive side of queue `q`, for the life of the interface: bursts are emitted on one hot
+ * subject whatever connection they came from; a native queue is attached while the link is up.
+ */
+export class RxPort {
+  readonly counters = new QueueCounters();
+  private readonly subject = new Subject<Burst>();
+  private readonly slabs = new Slabs();
+  private queue: NativeQueue | undefined;
+  private zeroCopy = false;
+  private readonly zc = {
+    regions: new Int32Array(1),
+    offsets: new Uint32Array(RX_BURST),
+    lengths: new Uint32Array(RX_BURST),
+  };
+  /** Region buffers for zero-copy views, by region index. */
+  private regionViews: Uint8Array[] = [];
+
+  constructor(readonly index: number) {}
+
+  get bursts(): Observable<Burst> {
+    return this.subject.asObservable();
+  }
+
+  get attached(): NativeQueue | undefined {
+    return this.queue;
+  }
+
+  attach(queue: NativeQueue, zeroCopy: boolean, regions: readonly ArrayBuffer[]): void {
+    this.queue = queue;
+    this.zeroCopy = zeroCopy;
+    this.regionViews = regions.map((b) => new Uint8Array(b));
+  }
+
+  detach(): void {
+    this.queue = undefined;
+    this.regionViews = [];
+  }
+
+  /** Reads until the ring is empty; returns the number of packets delivered. */
+  drain(): number {
+    let total = 0;
+    for (;;) {
+      const n = this.zeroCopy ? this.readInPlace() : this.readCopy();
+      total += n;
+      // A full burst means "read again", never "drop" (shared/peers.md).
+      if (n < RX_BURST) return total;
+    }
+  }
+
+  complete(): void {
+    this.subject.complete();
+  }
+
+  private readCopy(): number {
+    const q = this.queue;
+    if (!q) return 0;
+    const room = this.slabs.reserve();
+    const n = q.receive(room.data, room.at, room.offsets, room.lengths, RX_BURST);
+    if (n === 0) return 0;
+    this.slabs.commit(n, room.offsets, room.lengths);
+    this.subject.next(new Burst(this.index, n, room.data, room.offsets.subarray(0, n), room.lengths.subarray(0, n)));
+    return n;
+  }
+
+  private readInPlace(): number {
+    const q = this.queue;
+    if (!q) return 0;
+    const room = this.slabs.reserve();
+    const { regions, offsets, lengths } = this.zc;
+    const n = q.peek(room.data, room.at, regions, offsets, lengths, RX_BURST);
+    if (n === 0) return 0;
+    const inSlab = regions[0] < 0;
+    if (inSlab) this.slabs.commit(n, offsets, lengths);
+    const data = inSlab ? room.data : this.regionViews[regions[0]];
+    try {
+      // Views into the shared region are valid only while this emission runs.
+      this.subject.next(new Burst(this.index, n, data, offsets.subarray(0, n), lengths.subarray(0, n)));
+    } finally {
+      q.release();
+    }
+    return n;
+  }
+}
