@@ -1,11 +1,17 @@
 import { OptionsError, isMemifError } from '../index';
 import { UsageError } from './args';
 import { connect, connectHelp } from './commands/connect';
+import { echo, echoHelp } from './commands/echo';
+import { gen, genHelp } from './commands/gen';
+import { sink, sinkHelp } from './commands/sink';
 
 type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, { run: Command; summary: string; help: string }> = {
   connect: { run: connect, summary: 'bring one interface up and print its states', help: connectHelp },
+  echo: { run: echo, summary: 'send every received frame back', help: echoHelp },
+  sink: { run: sink, summary: 'count received frames', help: sinkHelp },
+  gen: { run: gen, summary: 'send numbered frames and check what comes back', help: genHelp },
 };
 
 const usage = `Usage: rx-memif <command> [options]

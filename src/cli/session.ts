@@ -3,21 +3,38 @@ import { memif } from '../index';
 import type { ConnectionState, MemifInterface, MemifOptions } from '../index';
 import { Output } from './output';
 
-/** How long a command runs: `--secs`, or until SIGINT / SIGTERM. */
-export const untilStopped = (secs: number | undefined): Promise<string> =>
-  new Promise((resolve) => {
-    const done = (why: string) => {
-      clearTimeout(timer);
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      resolve(why);
-    };
-    const onInt = () => done('SIGINT');
-    const onTerm = () => done('SIGTERM');
-    process.on('SIGINT', onInt);
-    process.on('SIGTERM', onTerm);
-    const timer = secs === undefined ? undefined : setTimeout(() => done('secs'), secs * 1000);
-  });
+/**
+ * How long a command runs: `--secs`, or until SIGINT / SIGTERM. `done` settles with the cause;
+ * `cancel()` ends the wait early (the command finished by itself).
+ */
+export class Stopper {
+  readonly done: Promise<string>;
+  private finish: (why: string) => void = () => undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly onInt = () => this.finish('SIGINT');
+  private readonly onTerm = () => this.finish('SIGTERM');
+
+  constructor(secs: number | undefined) {
+    this.done = new Promise((resolve) => {
+      this.finish = (why) => {
+        clearTimeout(this.timer);
+        process.off('SIGINT', this.onInt);
+        process.off('SIGTERM', this.onTerm);
+        resolve(why);
+      };
+    });
+    process.on('SIGINT', this.onInt);
+    process.on('SIGTERM', this.onTerm);
+    if (secs !== undefined) this.timer = setTimeout(() => this.finish('secs'), secs * 1000);
+  }
+
+  cancel(): void {
+    this.finish('done');
+  }
+}
+
+/** Waits for `--secs` or a signal. */
+export const untilStopped = (secs: number | undefined): Promise<string> => new Stopper(secs).done;
 
 /**
  * One interface for the length of a command: prints its states, and remembers the latest one so

@@ -40,8 +40,11 @@ export interface MemifInterface extends AsyncDisposable {
    * dropped and counted as `linkDown`.
    */
   tx(q?: number): Observer<Uint8Array>;
-  /** Like {@link MemifInterface.tx}, a burst at a time. */
-  txBursts(q?: number): Observer<readonly Uint8Array[]>;
+  /**
+   * Like {@link MemifInterface.tx}, a burst at a time. A received {@link Burst} may be passed
+   * as it is: it then goes from its memory to the ring in one native call (in copy mode).
+   */
+  txBursts(q?: number): Observer<readonly Uint8Array[] | Burst>;
   /** Emits each time queue `q`'s backlog has drained into the ring: a producer may send more. */
   txReady$(q?: number): Observable<number>;
   /**

@@ -1,6 +1,7 @@
 import { Subject } from 'rxjs';
 import type { Observable, Observer } from 'rxjs';
 import { QueueCounter } from '../native-bridge/native';
+import { Burst } from './burst';
 import type { NativeQueue } from '../native-bridge/native';
 import { QueueCounters } from './counters';
 
@@ -68,13 +69,26 @@ export class TxPort {
     complete: () => undefined,
   };
 
-  readonly burstObserver: Observer<readonly Uint8Array[]> = {
+  readonly burstObserver: Observer<readonly Uint8Array[] | Burst> = {
     next: (packets) => {
+      if (packets instanceof Burst) return this.pushBurst(packets);
       for (let i = 0; i < packets.length; i++) this.push(packets[i]);
     },
     error: () => undefined,
     complete: () => undefined,
   };
+
+  /**
+   * A received burst goes straight from its memory to the ring when nothing is waiting (one
+   * native call, no staging copy: the reflector's path); what does not fit joins the backlog.
+   */
+  pushBurst(burst: Burst): void {
+    const q = this.queue;
+    let sent = 0;
+    if (q && this.waiting === 0 && burst.count > 0 && !burst.lengths.includes(0))
+      sent = q.transmit(burst.data, burst.offsets, burst.lengths, burst.count);
+    for (let i = sent; i < burst.count; i++) this.push(burst.packet(i));
+  }
 
   /** Resolves once every packet handed over so far has reached the ring (or was dropped). */
   whenIdle(): Promise<void> {
