@@ -9,6 +9,7 @@
 #include "event_fd.h"
 #include "handle_registry.h"
 #include "js_util.h"
+#include "queue.h"
 #include "region.h"
 
 #ifndef RX_MEMIF_CACHELINE
@@ -38,8 +39,7 @@ void CloseFd(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value LiveHandles(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(),
-                           static_cast<double>(Registry::From(info.Env()).LiveCount()));
+  return Napi::Number::New(info.Env(), static_cast<double>(Registry::From(info.Env()).LiveCount()));
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -50,10 +50,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Function channel = ControlChannel::DefineClass(env);
   Napi::Function region = Region::DefineClass(env);
   Napi::Function event_fd = EventFd::DefineClass(env);
+  Napi::Function queue = Queue::DefineClass(env);
   registry->listenerClass = Napi::Persistent(listener);
   registry->channelClass = Napi::Persistent(channel);
   registry->regionClass = Napi::Persistent(region);
   registry->eventFdClass = Napi::Persistent(event_fd);
+  registry->queueClass = Napi::Persistent(queue);
 
   const auto kReadOnly = napi_enumerable;
   exports.DefineProperties({
@@ -65,6 +67,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       Napi::PropertyDescriptor::Value("ControlChannel", channel, kReadOnly),
       Napi::PropertyDescriptor::Value("Region", region, kReadOnly),
       Napi::PropertyDescriptor::Value("EventFd", event_fd, kReadOnly),
+      Napi::PropertyDescriptor::Value("Queue", queue, kReadOnly),
       Napi::PropertyDescriptor::Function(env, exports, "closeFd", CloseFd, kReadOnly),
       Napi::PropertyDescriptor::Function(env, exports, "liveHandles", LiveHandles, kReadOnly),
   });

@@ -27,14 +27,15 @@ constexpr std::size_t kControlBuffer =
 }  // namespace
 
 Napi::Function ControlChannel::DefineClass(Napi::Env env) {
-  return ObjectWrap::DefineClass(env, "ControlChannel",
-                                 {
-                                     StaticMethod<&ControlChannel::Connect>("connect"),
-                                     InstanceAccessor("closed", &ControlChannel::GetClosed, nullptr),
-                                     InstanceMethod<&ControlChannel::Start>("start"),
-                                     InstanceMethod<&ControlChannel::Send>("send"),
-                                     InstanceMethod<&ControlChannel::Close>("close"),
-                                 });
+  return ObjectWrap::DefineClass(
+      env, "ControlChannel",
+      {
+          StaticMethod<&ControlChannel::Connect>("connect"),
+          InstanceAccessor("closed", &ControlChannel::GetClosed, nullptr),
+          InstanceMethod<&ControlChannel::Start>("start"),
+          InstanceMethod<&ControlChannel::Send>("send"),
+          InstanceMethod<&ControlChannel::Close>("close"),
+      });
 }
 
 Napi::Object ControlChannel::FromSocket(Napi::Env env, UniqueFd fd) {
@@ -43,9 +44,13 @@ Napi::Object ControlChannel::FromSocket(Napi::Env env, UniqueFd fd) {
   return object;
 }
 
-void ControlChannel::Finalize(Napi::Env) { Release(); }
+void ControlChannel::Finalize(Napi::Env) {
+  Release();
+}
 
-void ControlChannel::CloseForTeardown() noexcept { Release(); }
+void ControlChannel::CloseForTeardown() noexcept {
+  Release();
+}
 
 void ControlChannel::Adopt(UniqueFd fd) {
   fd_ = fd.Release();
@@ -128,12 +133,13 @@ void ControlChannel::Send(const Napi::CallbackInfo& info) {
   if (sent < 0) ThrowErrno(env, errno, "sendmsg", "sendmsg on a memif control channel");
 }
 
-void ControlChannel::Close(const Napi::CallbackInfo&) { Release(); }
+void ControlChannel::Close(const Napi::CallbackInfo&) {
+  Release();
+}
 
 void ControlChannel::OnPoll(int status, int events) noexcept {
   Napi::Env env = Env();
   Guard(env, [&] {
-    Napi::HandleScope scope(env);
     if (status < 0) {
       End(env, -status, "uv_poll");
     } else {
@@ -165,7 +171,7 @@ void ControlChannel::ReadAll(Napi::Env env, int events) {
       if (err == EINTR) continue;
       if (err == EAGAIN || err == EWOULDBLOCK) {
         // Hang-up with nothing left to read.
-        if ((events & UV_DISCONNECT) != 0) End(env, 0, nullptr);
+        if ((events & UV_DISCONNECT) != 0) End(env, 0, "");
         return;
       }
       End(env, err, "recvmsg");
@@ -186,7 +192,7 @@ void ControlChannel::ReadAll(Napi::Env env, int events) {
     if (length == 0) {
       // EOF (or an empty datagram, which memif peers also read as a close).
       for (int fd : fds) ::close(fd);
-      End(env, 0, nullptr);
+      End(env, 0, "");
       return;
     }
 
@@ -199,9 +205,14 @@ void ControlChannel::ReadAll(Napi::Env env, int events) {
     for (std::size_t i = 0; i < fds.size(); ++i) {
       fd_list.Set(static_cast<uint32_t>(i), Napi::Number::New(env, fds[i]));
     }
-    Invoke(env, on_frame_.Value(), self,
-           {Napi::Uint8Array::New(env, received, bytes, 0), fd_list,
-            Napi::Boolean::New(env, truncated)});
+    CallResult result = Invoke(env, on_frame_.Value(), self,
+                               {Napi::Uint8Array::New(env, received, bytes, 0), fd_list,
+                                Napi::Boolean::New(env, truncated)});
+    if (result == CallResult::kNotRun) {
+      // Nobody took the fds; leave the rest queued for the teardown to drop with the socket.
+      for (int fd : fds) ::close(fd);
+      return;
+    }
   }
 }
 

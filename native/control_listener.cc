@@ -102,13 +102,14 @@ UniqueFd BindListener(Napi::Env env, const UnixAddress& address) {
 }  // namespace
 
 Napi::Function ControlListener::DefineClass(Napi::Env env) {
-  return ObjectWrap::DefineClass(env, "ControlListener",
-                                 {
-                                     StaticMethod<&ControlListener::Listen>("listen"),
-                                     InstanceAccessor<&ControlListener::GetAddress>("address"),
-                                     InstanceAccessor("closed", &ControlListener::GetClosed, nullptr),
-                                     InstanceMethod<&ControlListener::Close>("close"),
-                                 });
+  return ObjectWrap::DefineClass(
+      env, "ControlListener",
+      {
+          StaticMethod<&ControlListener::Listen>("listen"),
+          InstanceAccessor<&ControlListener::GetAddress>("address"),
+          InstanceAccessor("closed", &ControlListener::GetClosed, nullptr),
+          InstanceMethod<&ControlListener::Close>("close"),
+      });
 }
 
 Napi::Value ControlListener::Listen(const Napi::CallbackInfo& info) {
@@ -168,16 +169,21 @@ Napi::Value ControlListener::GetAddress(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), address_);
 }
 
-void ControlListener::Close(const Napi::CallbackInfo&) { Release(); }
+void ControlListener::Close(const Napi::CallbackInfo&) {
+  Release();
+}
 
-void ControlListener::Finalize(Napi::Env) { Release(); }
+void ControlListener::Finalize(Napi::Env) {
+  Release();
+}
 
-void ControlListener::CloseForTeardown() noexcept { Release(); }
+void ControlListener::CloseForTeardown() noexcept {
+  Release();
+}
 
 void ControlListener::OnPoll(int status, int) noexcept {
   Napi::Env env = Env();
   Guard(env, [&] {
-    Napi::HandleScope scope(env);
     if (status < 0) {
       Fail(env, -status, "uv_poll");
     } else {
@@ -191,10 +197,7 @@ void ControlListener::OnTimer() noexcept {
   int err = poller_->Start(UV_READABLE);
   if (err != 0) {
     Napi::Env env = Env();
-    Guard(env, [&] {
-      Napi::HandleScope scope(env);
-      Fail(env, -err, "uv_poll_start");
-    });
+    Guard(env, [&] { Fail(env, -err, "uv_poll_start"); });
   }
 }
 
@@ -211,7 +214,8 @@ void ControlListener::AcceptAll(Napi::Env env) {
     }
     Napi::HandleScope scope(env);
     Napi::Object channel = ControlChannel::FromSocket(env, std::move(fd));
-    Invoke(env, on_connection_.Value(), self, {channel});
+    // If JS cannot run any more the channel is registered, so the teardown closes it.
+    if (Invoke(env, on_connection_.Value(), self, {channel}) == CallResult::kNotRun) return;
   }
 }
 

@@ -15,7 +15,9 @@ namespace {
 [[maybe_unused]] const char* PickMessage(int result, const char* buffer) {
   return result == 0 ? buffer : "unknown error";
 }
-[[maybe_unused]] const char* PickMessage(const char* result, const char*) { return result; }
+[[maybe_unused]] const char* PickMessage(const char* result, const char*) {
+  return result;
+}
 
 }  // namespace
 

@@ -143,18 +143,25 @@ void EventFd::OnPoll(int status, int) noexcept {
   if (count <= 0 || on_signal_.IsEmpty()) return;
   Napi::Env env = Env();
   Guard(env, [&] {
-    Napi::HandleScope scope(env);
     Invoke(env, on_signal_.Value(), Value(), {Napi::Number::New(env, static_cast<double>(count))});
   });
 }
 
-void EventFd::Unwatch(const Napi::CallbackInfo&) { StopWatching(); }
+void EventFd::Unwatch(const Napi::CallbackInfo&) {
+  StopWatching();
+}
 
-void EventFd::Close(const Napi::CallbackInfo&) { Release(); }
+void EventFd::Close(const Napi::CallbackInfo&) {
+  Release();
+}
 
-void EventFd::Finalize(Napi::Env) { Release(); }
+void EventFd::Finalize(Napi::Env) {
+  Release();
+}
 
-void EventFd::CloseForTeardown() noexcept { Release(); }
+void EventFd::CloseForTeardown() noexcept {
+  Release();
+}
 
 void EventFd::StopWatching() noexcept {
   if (poller_ != nullptr) {

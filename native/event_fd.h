@@ -18,6 +18,9 @@ class EventFd : public HandleWrap<EventFd>, public PollTarget {
   void CloseForTeardown() noexcept override;
   void OnPoll(int status, int events) noexcept override;
 
+  // For queues: the fd, -1 once closed.
+  int Fd() const { return fd_; }
+
  private:
   static Napi::Value Create(const Napi::CallbackInfo& info);
   static Napi::Value Adopt(const Napi::CallbackInfo& info);

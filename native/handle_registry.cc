@@ -15,13 +15,21 @@ Registry::Registry(Napi::Env env) : env_(env) {
   }
 }
 
-Registry& Registry::From(Napi::Env env) { return *env.GetInstanceData<Registry>(); }
+Registry& Registry::From(Napi::Env env) {
+  return *env.GetInstanceData<Registry>();
+}
 
-Registry* Registry::TryFrom(Napi::Env env) { return env.GetInstanceData<Registry>(); }
+Registry* Registry::TryFrom(Napi::Env env) {
+  return env.GetInstanceData<Registry>();
+}
 
-void Registry::Add(Closable* object) { live_.insert(object); }
+void Registry::Add(Closable* object) {
+  live_.insert(object);
+}
 
-void Registry::Remove(Closable* object) { live_.erase(object); }
+void Registry::Remove(Closable* object) {
+  live_.erase(object);
+}
 
 void Registry::HandleClosed() {
   --closing_;
@@ -44,6 +52,7 @@ void Registry::OnTeardown(napi_async_cleanup_hook_handle hook, void* arg) {
   self->channelClass.Reset();
   self->regionClass.Reset();
   self->eventFdClass.Reset();
+  self->queueClass.Reset();
   if (scope != nullptr) napi_close_handle_scope(self->env_, scope);
   self->FinishTeardownWhenIdle();
 }

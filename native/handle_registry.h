@@ -33,6 +33,18 @@ class Registry {
   void Remove(Closable* object);
   std::size_t LiveCount() const { return live_.size(); }
 
+  // The open object of type T that napi_unwrap() returned as `raw`, or null: checks the type
+  // without dereferencing `raw` (a JS caller can give any object a native class's prototype).
+  template <typename T>
+  T* FindLive(const void* raw) const {
+    if (raw == nullptr) return nullptr;
+    for (Closable* object : live_) {
+      T* typed = dynamic_cast<T*>(object);
+      if (typed != nullptr && static_cast<const void*>(typed) == raw) return typed;
+    }
+    return nullptr;
+  }
+
   uv_loop_t* Loop() const { return loop_; }
 
   // uv handles between uv_close() and its callback; teardown waits for them, or the worker's
@@ -45,6 +57,7 @@ class Registry {
   Napi::FunctionReference channelClass;
   Napi::FunctionReference regionClass;
   Napi::FunctionReference eventFdClass;
+  Napi::FunctionReference queueClass;
 
  private:
   static void OnTeardown(napi_async_cleanup_hook_handle hook, void* arg);

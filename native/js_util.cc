@@ -15,15 +15,19 @@ void ReportUncaught(Napi::Env env, const Napi::Error& error) noexcept {
   }
 }
 
-void Invoke(Napi::Env env, Napi::Function callback, Napi::Object receiver,
-            std::initializer_list<napi_value> args) noexcept {
-  if (callback.IsEmpty()) return;
-  try {
-    callback.MakeCallback(receiver, args);
-  } catch (const Napi::Error& error) {
-    ReportUncaught(env, error);
-  } catch (...) {
-  }
+CallResult Invoke(Napi::Env env, Napi::Function callback, Napi::Object receiver,
+                  std::initializer_list<napi_value> args) noexcept {
+  if (callback.IsEmpty()) return CallResult::kNotRun;
+  napi_value result = nullptr;
+  napi_status status =
+      napi_make_callback(env, nullptr, receiver, callback, args.size(), args.begin(), &result);
+  if (status == napi_ok) return CallResult::kReturned;
+  // Node answers napi_pending_exception without an exception when it can no longer run JS.
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) != napi_ok || !pending) return CallResult::kNotRun;
+  napi_value error = nullptr;
+  if (napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+  return CallResult::kThrew;
 }
 
 namespace {

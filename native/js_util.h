@@ -8,13 +8,17 @@
 
 namespace rxmemif {
 
-// Calls a JS callback from a libuv callback through MakeCallback (so microtasks run after it).
-// A JS exception becomes an uncaught exception; nothing unwinds into libuv.
-void Invoke(Napi::Env env, Napi::Function callback, Napi::Object receiver,
-            std::initializer_list<napi_value> args) noexcept;
+enum class CallResult { kReturned, kThrew, kNotRun };
 
-// Runs the body of a libuv callback: a Napi::Error becomes an uncaught exception and any other
-// C++ exception is dropped, because libuv cannot unwind.
+// Calls a JS callback from a libuv callback through MakeCallback (so microtasks run after it).
+// A JS exception becomes an uncaught exception (kThrew); nothing unwinds into libuv. kNotRun: the
+// environment is stopping (worker exit) and runs no JS, so whatever was to be handed over is still
+// the caller's to release.
+CallResult Invoke(Napi::Env env, Napi::Function callback, Napi::Object receiver,
+                  std::initializer_list<napi_value> args) noexcept;
+
+// Runs the body of a libuv callback inside a HandleScope: a Napi::Error becomes an uncaught
+// exception and any other C++ exception is dropped, because libuv cannot unwind.
 template <typename Body>
 void Guard(Napi::Env env, Body&& body) noexcept;
 
@@ -42,9 +46,13 @@ std::uint64_t ArgSize(const Napi::CallbackInfo& info, std::size_t index, const c
 template <typename Body>
 void Guard(Napi::Env env, Body&& body) noexcept {
   try {
-    body();
-  } catch (const Napi::Error& error) {
-    ReportUncaught(env, error);
+    // Outside the inner try: reporting an error needs a scope for its handles too.
+    Napi::HandleScope scope(env);
+    try {
+      body();
+    } catch (const Napi::Error& error) {
+      ReportUncaught(env, error);
+    }
   } catch (...) {
     // Only std::bad_alloc and the like can land here; there is no JS to report to.
   }

@@ -17,9 +17,13 @@ int Poller::Create(Registry& registry, int fd, PollTarget* target, Poller** out)
   return 0;
 }
 
-int Poller::Start(int events) { return uv_poll_start(&handle_, events, OnPollCallback); }
+int Poller::Start(int events) {
+  return uv_poll_start(&handle_, events, OnPollCallback);
+}
 
-void Poller::Stop() { uv_poll_stop(&handle_); }
+void Poller::Stop() {
+  uv_poll_stop(&handle_);
+}
 
 void Poller::Close() {
   target_ = nullptr;
@@ -56,7 +60,9 @@ int Timer::Start(std::uint64_t timeout_ms) {
   return uv_timer_start(&handle_, OnTimerCallback, timeout_ms, 0);
 }
 
-void Timer::Stop() { uv_timer_stop(&handle_); }
+void Timer::Stop() {
+  uv_timer_stop(&handle_);
+}
 
 void Timer::Close() {
   target_ = nullptr;

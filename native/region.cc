@@ -86,8 +86,7 @@ Napi::Value Region::Map(const Napi::CallbackInfo& info) {
           "memif region fd is " + std::to_string(st.st_size) + " bytes, peer claims " +
               std::to_string(size));
   }
-  return Wrap(env, fd.Release(), static_cast<std::size_t>(size),
-              "fd " + std::to_string(raw_fd));
+  return Wrap(env, fd.Release(), static_cast<std::size_t>(size), "fd " + std::to_string(raw_fd));
 }
 
 Napi::Object Region::Wrap(Napi::Env env, int raw_fd, std::size_t size, const std::string& what) {
@@ -133,9 +132,13 @@ Napi::Value Region::GetSeals(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), seals < 0 ? -1 : seals);
 }
 
-void Region::Close(const Napi::CallbackInfo&) { Release(); }
+void Region::Close(const Napi::CallbackInfo&) {
+  Release();
+}
 
-void Region::Finalize(Napi::Env) { Release(); }
+void Region::Finalize(Napi::Env) {
+  Release();
+}
 
 void Region::CloseForTeardown() noexcept {
   Release();

@@ -18,6 +18,10 @@ class Region : public HandleWrap<Region> {
   void Finalize(Napi::Env env) override;
   void CloseForTeardown() noexcept override;
 
+  // For queues: the mapping (null once closed) and its length.
+  void* Base() const { return base_; }
+  std::size_t Size() const { return size_; }
+
  private:
   static Napi::Value Create(const Napi::CallbackInfo& info);
   static Napi::Value Map(const Napi::CallbackInfo& info);

@@ -39,15 +39,28 @@ Run options:
   --json                   one JSON object per line on stdout
   -h, --help               this help`;
 
-const integer = (name: string, text: string | undefined, min: number, max: number): number | undefined => {
+const integer = (
+  name: string,
+  text: string | undefined,
+  min: number,
+  max: number,
+): number | undefined => {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text)) throw new UsageError(`--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text))
+    throw new UsageError(
+      `--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`,
+    );
   const n = Number(text);
-  if (n < min || n > max) throw new UsageError(`--${name} must be an integer in ${min}..${max}, got ${n}`);
+  if (n < min || n > max)
+    throw new UsageError(`--${name} must be an integer in ${min}..${max}, got ${n}`);
   return n;
 };
 
-export type CommonValues = { [K in keyof typeof commonOptions]?: (typeof commonOptions)[K]['type'] extends 'boolean' ? boolean : string };
+export type CommonValues = {
+  [K in keyof typeof commonOptions]?: (typeof commonOptions)[K]['type'] extends 'boolean'
+    ? boolean
+    : string;
+};
 
 /** Maps the shared flags to `memif()` options; range checks are left to the options codec. */
 export const interfaceOptions = (v: CommonValues): MemifOptions => {
@@ -76,7 +89,8 @@ export const interfaceOptions = (v: CommonValues): MemifOptions => {
 export const runSeconds = (v: CommonValues): number | undefined => {
   if (v.secs === undefined) return undefined;
   const n = Number(v.secs);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--secs must be a positive number, got ${JSON.stringify(v.secs)}`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`--secs must be a positive number, got ${JSON.stringify(v.secs)}`);
   return n;
 };
 

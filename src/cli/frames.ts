@@ -39,7 +39,8 @@ export type Verdict = { kind: 'ok'; seq: number } | { kind: 'foreign' } | { kind
 export const checkGenFrame = (frame: Uint8Array, runId: number): Verdict => {
   if (frame.length < MIN_GEN_SIZE) return { kind: 'foreign' };
   const view = new DataView(frame.buffer, frame.byteOffset, frame.length);
-  if (view.getUint16(12) !== GEN_ETHERTYPE || view.getUint32(14) !== MAGIC) return { kind: 'foreign' };
+  if (view.getUint16(12) !== GEN_ETHERTYPE || view.getUint32(14) !== MAGIC)
+    return { kind: 'foreign' };
   if (view.getUint32(18) !== runId) return { kind: 'foreign' };
   const seq = view.getUint32(22) * 2 ** 32 + view.getUint32(26);
   if (view.getUint32(30) !== frame.length) return { kind: 'corrupt' };

@@ -8,7 +8,11 @@ import { sink, sinkHelp } from './commands/sink';
 type Command = (args: string[]) => Promise<number>;
 
 const commands: Record<string, { run: Command; summary: string; help: string }> = {
-  connect: { run: connect, summary: 'bring one interface up and print its states', help: connectHelp },
+  connect: {
+    run: connect,
+    summary: 'bring one interface up and print its states',
+    help: connectHelp,
+  },
   echo: { run: echo, summary: 'send every received frame back', help: echoHelp },
   sink: { run: sink, summary: 'count received frames', help: sinkHelp },
   gen: { run: gen, summary: 'send numbered frames and check what comes back', help: genHelp },
@@ -43,7 +47,9 @@ export const main = async (argv: string[]): Promise<number> => {
       return 2;
     }
     const code = isMemifError(e) ? ` (${e.code})` : '';
-    process.stderr.write(`rx-memif ${name}: ${e instanceof Error ? e.message : String(e)}${code}\n`);
+    process.stderr.write(
+      `rx-memif ${name}: ${e instanceof Error ? e.message : String(e)}${code}\n`,
+    );
     return 1;
   }
 };

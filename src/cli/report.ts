@@ -7,17 +7,22 @@ interface Totals {
 }
 
 const sum = (queues: InterfaceStats['rx']): Totals =>
-  queues.reduce((t, q) => ({ packets: t.packets + q.packets, bytes: t.bytes + q.bytes }), { packets: 0, bytes: 0 });
+  queues.reduce((t, q) => ({ packets: t.packets + q.packets, bytes: t.bytes + q.bytes }), {
+    packets: 0,
+    bytes: 0,
+  });
 
 /** Every drop reason of every queue, added up. */
 export const dropsOf = (s: InterfaceStats): Record<string, number> => {
   const drops: Record<string, number> = {};
   for (const q of [...s.rx, ...s.tx])
-    for (const [reason, n] of Object.entries(q.drops)) drops[reason] = (drops[reason] ?? 0) + (n ?? 0);
+    for (const [reason, n] of Object.entries(q.drops))
+      drops[reason] = (drops[reason] ?? 0) + (n ?? 0);
   return drops;
 };
 
-const rate = (n: number, secs: number): number => (secs > 0 ? Number((n / secs / 1e6).toFixed(4)) : 0);
+const rate = (n: number, secs: number): number =>
+  secs > 0 ? Number((n / secs / 1e6).toFixed(4)) : 0;
 
 const human = (n: number): string =>
   n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : `${n} `;

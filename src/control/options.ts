@@ -1,12 +1,6 @@
 import * as t from 'io-ts';
 import { isLeft } from 'fp-ts/lib/Either';
-import {
-  InterfaceId,
-  InterfaceMode,
-  Log2RingSize,
-  MemifName,
-  Secret,
-} from './brands';
+import { InterfaceId, InterfaceMode, Log2RingSize, MemifName, Secret } from './brands';
 import type { Role } from './state';
 import type { RetryPolicy } from './handshake/types';
 
@@ -30,7 +24,10 @@ const withMessage = <A, O>(codec: t.Type<A, O, unknown>, message: string) =>
   new t.Type<A, O, unknown>(
     codec.name,
     codec.is,
-    (u, c) => (isLeft(codec.validate(u, c)) ? t.failure(u, c, `${message}, got ${JSON.stringify(u)}`) : codec.validate(u, c)),
+    (u, c) =>
+      isLeft(codec.validate(u, c))
+        ? t.failure(u, c, `${message}, got ${JSON.stringify(u)}`)
+        : codec.validate(u, c),
     codec.encode,
   );
 
@@ -63,7 +60,11 @@ export const MemifOptionsCodec = t.exact(
     id: withMessage(InterfaceId, 'must be an integer in 0..4294967295'),
     role: RoleOption,
     socket: withMessage(
-      t.refinement(t.string, (s) => s.length > 0 && s !== '@' && Buffer.byteLength(s) <= 107, 'SocketAddress'),
+      t.refinement(
+        t.string,
+        (s) => s.length > 0 && s !== '@' && Buffer.byteLength(s) <= 107,
+        'SocketAddress',
+      ),
       'must be a path or @abstract-name of 1..107 bytes',
     ),
     bufferSize: int('bufferSize', 1, 65535),
@@ -174,7 +175,15 @@ export const DEFAULT_SOCKET = '/tmp/memif.sock';
 
 /** A locally administered unicast MAC, `02:fe:` like VPP's, random in its last four bytes. */
 export const randomMac = (random: () => number = Math.random): string =>
-  ['02', 'fe', ...Array.from({ length: 4 }, () => Math.floor(random() * 256).toString(16).padStart(2, '0'))].join(':');
+  [
+    '02',
+    'fe',
+    ...Array.from({ length: 4 }, () =>
+      Math.floor(random() * 256)
+        .toString(16)
+        .padStart(2, '0'),
+    ),
+  ].join(':');
 
 /** One line per broken field: `options.bufferSize: must be an integer in 64..65535, got 7`. */
 const describeErrors = (errors: t.Errors): string =>
@@ -203,7 +212,9 @@ export const resolveOptions = (input: MemifOptions | unknown = {}): ResolvedOpti
     throw new OptionsError('options: must be an object');
   const unknown = Object.keys(input).filter((k) => !KNOWN_KEYS.has(k));
   if (unknown.length > 0)
-    throw new OptionsError(`options: unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')}`);
+    throw new OptionsError(
+      `options: unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')}`,
+    );
   const decoded = MemifOptionsCodec.decode(input);
   if (isLeft(decoded)) throw new OptionsError(describeErrors(decoded.left));
   const o = decoded.right;

@@ -6,7 +6,9 @@ import type { NativeBinding } from './native';
 /** Where node-gyp puts the addon; `Debug` is used by the sanitizer build. */
 const candidates = (root: string): string[] => {
   const preferred = process.env.RX_MEMIF_ADDON;
-  const builds = ['Release', 'Debug'].map((kind) => path.join(root, 'build', kind, 'rx_memif.node'));
+  const builds = ['Release', 'Debug'].map((kind) =>
+    path.join(root, 'build', kind, 'rx_memif.node'),
+  );
   return preferred ? [path.resolve(preferred)] : builds;
 };
 
@@ -24,7 +26,10 @@ const explain = (file: string, cause: unknown): MemifError => {
       'ERR_ADDON_ABI',
     );
   }
-  return new MemifError(`rx-memif: cannot load the native addon ${file}: ${message}`, 'ERR_ADDON_LOAD');
+  return new MemifError(
+    `rx-memif: cannot load the native addon ${file}: ${message}`,
+    'ERR_ADDON_LOAD',
+  );
 };
 
 let cached: NativeBinding | undefined;

@@ -62,7 +62,10 @@ export class DataPath implements DataPathHooks {
   txPort(q: number): TxPort {
     let port = this.txPorts.get(q);
     if (!port) {
-      port = new TxPort(q, { queueSize: this.options.txQueueSize, lossless: this.options.lossless });
+      port = new TxPort(q, {
+        queueSize: this.options.txQueueSize,
+        lossless: this.options.lossless,
+      });
       port.onBlocked = () => this.wake();
       this.txPorts.set(q, port);
     }

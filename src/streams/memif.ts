@@ -115,8 +115,7 @@ export const memif = (options: MemifOptions = {}): MemifInterface => {
     txReady$: (q = 0) => dataPath.txPort(checkQueue(q)).ready$,
     send: (source, q = 0) => sendAll(dataPath.txPort(checkQueue(q)), source),
     stats,
-    stats$: (periodMs = 1000) =>
-      defer(() => interval(periodMs).pipe(startWith(0), map(stats))),
+    stats$: (periodMs = 1000) => defer(() => interval(periodMs).pipe(startWith(0), map(stats))),
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -111,7 +111,9 @@ export class RxPort {
     const n = q.receive(room.data, room.at, room.offsets, room.lengths, RX_BURST);
     if (n === 0) return 0;
     this.slabs.commit(n, room.offsets, room.lengths);
-    this.subject.next(new Burst(this.index, n, room.data, room.offsets.subarray(0, n), room.lengths.subarray(0, n)));
+    this.subject.next(
+      new Burst(this.index, n, room.data, room.offsets.subarray(0, n), room.lengths.subarray(0, n)),
+    );
     return n;
   }
 
@@ -127,7 +129,9 @@ export class RxPort {
     const data = inSlab ? room.data : this.regionViews[regions[0]];
     try {
       // Views into the shared region are valid only while this emission runs.
-      this.subject.next(new Burst(this.index, n, data, offsets.subarray(0, n), lengths.subarray(0, n)));
+      this.subject.next(
+        new Burst(this.index, n, data, offsets.subarray(0, n), lengths.subarray(0, n)),
+      );
     } finally {
       q.release();
     }

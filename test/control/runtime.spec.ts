@@ -126,7 +126,9 @@ describe('control plane, in one process', () => {
     const socket = path.join(dir, 'id.sock');
     make({ role: 'server', socket, id: 3 });
     const wrongId = make({ role: 'client', socket, id: 4 });
-    expect((await waitForState(wrongId, 'disconnected')).reason).to.equal('unmatched interface id 4');
+    expect((await waitForState(wrongId, 'disconnected')).reason).to.equal(
+      'unmatched interface id 4',
+    );
     const wrongMode = make({ role: 'client', socket, id: 3, mode: 'ip' });
     expect((await waitForState(wrongMode, 'disconnected')).reason).to.match(/mode mismatch/);
   });

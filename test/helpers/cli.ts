@@ -61,7 +61,10 @@ export const runCli = (args: string[], env: NodeJS.ProcessEnv = {}): CliRun => {
       new Promise<string>((resolve, reject) => {
         const line = stdout.split('\n').find((l) => pattern.test(l));
         if (line !== undefined) return resolve(line);
-        const timer = setTimeout(() => reject(new Error(`no line ${pattern} in ${ms} ms:\n${stdout}\n${stderr}`)), ms);
+        const timer = setTimeout(
+          () => reject(new Error(`no line ${pattern} in ${ms} ms:\n${stdout}\n${stderr}`)),
+          ms,
+        );
         waiters.push({
           pattern,
           resolve: (l) => {

@@ -8,6 +8,9 @@ import type { ChildProcess } from 'node:child_process';
 
 let counter = 0;
 
+/** testpmd clears the screen between stats blocks. */
+const ANSI_ESCAPE = new RegExp(String.fromCharCode(27) + '\\[[0-9;]*[A-Za-z]', 'g');
+
 export const testpmdPath = (): string | undefined => {
   const r = spawnSync('sh', ['-c', 'command -v dpdk-testpmd'], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : undefined;
@@ -81,7 +84,9 @@ export class Testpmd {
       '--stats-period=1',
       ...(options.args ?? []),
     ];
-    this.child = spawn(testpmdPath() ?? 'dpdk-testpmd', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(testpmdPath() ?? 'dpdk-testpmd', args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const collect = (b: Buffer) => {
       this.text += b.toString('latin1');
     };
@@ -106,7 +111,8 @@ export class Testpmd {
       if (m) return m;
       if (this.child.exitCode !== null || this.child.signalCode !== null)
         throw new Error(`testpmd exited before ${pattern}:\n${this.tail()}`);
-      if (Date.now() > deadline) throw new Error(`testpmd did not print ${pattern} in ${ms} ms:\n${this.tail()}`);
+      if (Date.now() > deadline)
+        throw new Error(`testpmd did not print ${pattern} in ${ms} ms:\n${this.tail()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -152,6 +158,10 @@ export class Testpmd {
   }
 
   tail(lines = 40): string {
-    return this.text.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').split('\n').slice(-lines).join('\n');
+    return this.text
+      .replace(ANSI_ESCAPE, '')
+      .split('\n')
+      .slice(-lines)
+      .join('\n');
   }
 }

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { memif } from '../../src/index';
 import type { MemifInterface, MemifOptions } from '../../src/index';
@@ -55,8 +56,11 @@ describe('interop: control plane with dpdk-testpmd', function () {
 
   for (const kind of ['file', 'abstract'] as const) {
     const address = () =>
-      kind === 'file' ? { socket: path.join(dir, 'memif.sock'), abstract: false } : { socket: abstractName().slice(1), abstract: true };
-    const ourSocket = (a: { socket: string; abstract: boolean }) => (a.abstract ? '@' + a.socket : a.socket);
+      kind === 'file'
+        ? { socket: path.join(dir, 'memif.sock'), abstract: false }
+        : { socket: abstractName().slice(1), abstract: true };
+    const ourSocket = (a: { socket: string; abstract: boolean }) =>
+      a.abstract ? '@' + a.socket : a.socket;
 
     it(`rx-memif client connects to a testpmd server (${kind} socket)`, async () => {
       const a = address();
@@ -144,7 +148,10 @@ describe('interop: control plane with dpdk-testpmd', function () {
     const s0 = ours({ role: 'server', socket: socket2, id: 0 });
     const s1 = ours({ role: 'server', socket: socket2, id: 1 });
     const peer2 = testpmd({ role: 'client', socket: socket2, ids: [0, 1] });
-    const [a, b] = await Promise.all([waitForState(s0, 'connected'), waitForState(s1, 'connected')]);
+    const [a, b] = await Promise.all([
+      waitForState(s0, 'connected'),
+      waitForState(s1, 'connected'),
+    ]);
     expect(a.peer.interfaceName).to.equal('net_memif0');
     expect(b.peer.interfaceName).to.equal('net_memif1');
     await peer2.waitFor(DPDK_CONNECTED);
@@ -162,7 +169,7 @@ describe('interop: control plane with dpdk-testpmd', function () {
     expect(down.by, JSON.stringify(down)).to.equal('peer');
     expect(down.retry).to.deep.equal({ attempt: 1, inMs: 200 });
     // testpmd leaves its socket file behind; a new server needs it gone (peers.md).
-    require('node:fs').rmSync(socket, { force: true });
+    fs.rmSync(socket, { force: true });
     const second = testpmd({ role: 'server', socket });
     await second.ready();
     const again = await waitForState(client, 'connected', 20000);
@@ -177,17 +184,39 @@ describe('interop: control plane with dpdk-testpmd', function () {
         const name = abstract ? abstractName().slice(1) : path.join(dir, 'cli.sock');
         const peer = testpmd({ role: 'server', socket: name, abstract });
         await peer.ready();
-        const run = await runCli(['connect', '--role', 'client', '--socket', abstract ? '@' + name : name, '--secs', '3', '--json']);
+        const run = await runCli([
+          'connect',
+          '--role',
+          'client',
+          '--socket',
+          abstract ? '@' + name : name,
+          '--secs',
+          '3',
+          '--json',
+        ]);
         expect(run.code, run.stderr).to.equal(0);
         const lines = run.json();
-        expect(lines.some((l) => l.event === 'state' && (l.state as { status: string }).status === 'connected')).to.equal(true);
+        expect(
+          lines.some(
+            (l) => l.event === 'state' && (l.state as { status: string }).status === 'connected',
+          ),
+        ).to.equal(true);
         expect(lines.at(-1)).to.deep.include({ event: 'summary', connected: true });
         await peer.waitFor(DPDK_CONNECTED);
       });
 
       it(`as server against a testpmd client (${label}): connected, exit 0`, async () => {
         const name = abstract ? abstractName().slice(1) : path.join(dir, 'cli-srv.sock');
-        const run = runCli(['connect', '--role', 'server', '--socket', abstract ? '@' + name : name, '--secs', '5', '--json']);
+        const run = runCli([
+          'connect',
+          '--role',
+          'server',
+          '--socket',
+          abstract ? '@' + name : name,
+          '--secs',
+          '5',
+          '--json',
+        ]);
         await run.waitForLine(/"status":"listening"/);
         const peer = testpmd({ role: 'client', socket: name, abstract });
         const done = await run;

@@ -25,11 +25,18 @@ With --json: {"event":"stats",...} a second and a final {"event":"summary","secs
 
 ${commonHelp}`;
 
-const positive = (name: string, text: string | undefined, min: number, max: number): number | undefined => {
+const positive = (
+  name: string,
+  text: string | undefined,
+  min: number,
+  max: number,
+): number | undefined => {
   if (text === undefined) return undefined;
   const n = Number(text);
   if (!Number.isInteger(n) || n < min || n > max)
-    throw new UsageError(`--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`);
+    throw new UsageError(
+      `--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`,
+    );
   return n;
 };
 
@@ -78,7 +85,10 @@ export const gen = async (args: string[]): Promise<number> => {
   const count = positive('count', values.count as string | undefined, 1, 2 ** 40);
   const rate = positive('rate', values.rate as string | undefined, 1, 1e9);
   const secs = runSeconds(values) ?? (count === undefined ? 10 : 60);
-  const session = new Session({ ...interfaceOptions(values), lossless: count !== undefined }, values.json === true);
+  const session = new Session(
+    { ...interfaceOptions(values), lossless: count !== undefined },
+    values.json === true,
+  );
   const { iface } = session;
   const stopper = new Stopper(secs);
   const stopped = stopper.done;
@@ -86,7 +96,11 @@ export const gen = async (args: string[]): Promise<number> => {
   if (!up) {
     stopper.cancel();
     await session.close();
-    session.output.event('summary', { connected: false, secs: 0, lost: count ?? 0, corrupt: 0 }, 'summary: never connected');
+    session.output.event(
+      'summary',
+      { connected: false, secs: 0, lost: count ?? 0, corrupt: 0 },
+      'summary: never connected',
+    );
     return 1;
   }
   const report = new TrafficReport(iface, session.output);

@@ -34,7 +34,10 @@ const versionText = (v: Version | number): string => `0x${v.toString(16).padStar
 /** Decides where the first message of a connection goes. */
 export const routeFirstMessage = (message: ControlMessage, table: RouteTable): Route => {
   if (message.type !== 'init')
-    return { kind: 'reject', reason: `unexpected ${message.type.toUpperCase()} message, expected INIT` };
+    return {
+      kind: 'reject',
+      reason: `unexpected ${message.type.toUpperCase().replace('-', '_')} message, expected INIT`,
+    };
   if (message.version !== MEMIF_VERSION)
     return {
       kind: 'reject',

@@ -114,10 +114,15 @@ const handshaking = (step: HandshakeStep): HandshakeCommand => ({
 });
 
 /** §3.2: the client accepts HELLO when 0x0200 lies in `[min, max]`, then clamps to its limits. */
-const onHello = (cfg: HandshakeConfig, attempt: number, hello: HelloMessage): Step<ClientState> | string => {
+const onHello = (
+  cfg: HandshakeConfig,
+  attempt: number,
+  hello: HelloMessage,
+): Step<ClientState> | string => {
   if (hello.minVersion > MEMIF_VERSION || hello.maxVersion < MEMIF_VERSION)
     return `incompatible protocol version: server speaks 0x${hello.minVersion.toString(16)}..0x${hello.maxVersion.toString(16)}, we speak 0x0200`;
-  if (hello.maxLog2RingSize < 1) return `server allows no ring (max log2 ring size ${hello.maxLog2RingSize})`;
+  if (hello.maxLog2RingSize < 1)
+    return `server allows no ring (max log2 ring size ${hello.maxLog2RingSize})`;
   const layout = clientLayout({
     cacheLineSize: cfg.cacheLineSize,
     bufferSize: cfg.bufferSize,
@@ -191,7 +196,12 @@ const announceNext = (
   );
 };
 
-const connectedState = (cfg: HandshakeConfig, hello: HelloMessage, memory: ClientMemory, peerIf: string): ConnectedState => ({
+const connectedState = (
+  cfg: HandshakeConfig,
+  hello: HelloMessage,
+  memory: ClientMemory,
+  peerIf: string,
+): ConnectedState => ({
   status: 'connected',
   role: 'client',
   peer: { appName: hello.name, interfaceName: peerIf },
@@ -281,7 +291,14 @@ export const clientStep = (
     case 'memory-ready':
       if (s.phase !== 'allocating') return step(s, { kind: 'free-memory' });
       return announceNext(
-        { phase: 'announcing', attempt: s.attempt, hello: s.hello, memory: e.memory, pending: [], awaiting: 'ack' },
+        {
+          phase: 'announcing',
+          attempt: s.attempt,
+          hello: s.hello,
+          memory: e.memory,
+          pending: [],
+          awaiting: 'ack',
+        },
         announcements(cfg, e.memory),
       );
     case 'memory-failed':

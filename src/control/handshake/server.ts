@@ -115,7 +115,11 @@ const fdProblem = (what: string, fds: readonly number[]): string | null =>
       ? `${what} message carries ${fds.length} fds, expected one`
       : null;
 
-const regionProblem = (s: Handshaking, m: AddRegionMessage, fds: readonly number[]): string | null =>
+const regionProblem = (
+  s: Handshaking,
+  m: AddRegionMessage,
+  fds: readonly number[],
+): string | null =>
   fdProblem('memory region', fds) ??
   (m.index > SERVER_LIMITS.maxRegion
     ? `too many regions: index ${m.index} exceeds ${SERVER_LIMITS.maxRegion}`
@@ -141,7 +145,8 @@ const ringProblem = (
   if (m.privateHdrSize !== 0) return 'private headers not supported';
   const name = ringName(m.direction, m.index);
   const expected = s.rings.filter((r) => r.direction === m.direction).length;
-  if (m.index > SERVER_LIMITS.maxRing) return `too many rings: ${name} exceeds ${SERVER_LIMITS.maxRing}`;
+  if (m.index > SERVER_LIMITS.maxRing)
+    return `too many rings: ${name} exceeds ${SERVER_LIMITS.maxRing}`;
   if (m.index !== expected) return `unexpected ring index: ${name}, expected index ${expected}`;
   const region = s.regions[m.region];
   if (!region) return `${name} is in region ${m.region}, which was not announced`;
@@ -194,7 +199,10 @@ const onHandshakeFrame = (
       const problem = regionProblem(s, message, fds);
       if (problem) return reject(problem);
       const region = { index: message.index, size: Number(message.size), fd: fds[0] };
-      return step({ ...s, regions: [...s.regions, region] }, { kind: 'send', message: { type: 'ack' } });
+      return step(
+        { ...s, regions: [...s.regions, region] },
+        { kind: 'send', message: { type: 'ack' } },
+      );
     }
     case 'add-ring': {
       const problem = ringProblem(cfg, s, message, fds);
@@ -231,12 +239,19 @@ export const serverStep = (
   switch (e.kind) {
     case 'start':
       return s.phase === 'idle'
-        ? step({ phase: 'listening' }, { kind: 'publish', state: { status: 'listening', role: 'server' } })
+        ? step(
+            { phase: 'listening' },
+            { kind: 'publish', state: { status: 'listening', role: 'server' } },
+          )
         : step(s);
     case 'close': {
       const commands: HandshakeCommand[] = [{ kind: 'cancel-timer', timer: 'handshake' }];
       if (isBound(s))
-        commands.push(sendDisconnect('interface closed'), { kind: 'close-socket' }, ...release(s, false));
+        commands.push(
+          sendDisconnect('interface closed'),
+          { kind: 'close-socket' },
+          ...release(s, false),
+        );
       commands.push({ kind: 'publish', state: { status: 'closed', role: 'server' } });
       return { state: { phase: 'closed' }, commands };
     }

@@ -31,7 +31,11 @@ export interface PeerRing {
 /** What the client runtime created for one connection: fds of its own region and eventfds. */
 export interface ClientMemory {
   readonly layout: ClientLayout;
-  readonly regions: readonly { readonly index: number; readonly size: number; readonly fd: number }[];
+  readonly regions: readonly {
+    readonly index: number;
+    readonly size: number;
+    readonly fd: number;
+  }[];
   /** Same order as `layout.rings`. */
   readonly ringFds: readonly number[];
 }

@@ -9,6 +9,8 @@ import { initialServerState, serverStep } from '../handshake/server';
 import type { ServerState } from '../handshake/server';
 import type { HandshakeCommand, HandshakeEvent, Machine } from '../handshake/types';
 import type { InitMessage } from '../messages';
+import { toDisconnectReason } from '../brands';
+import type { U32 } from '../brands';
 import type { ResolvedOptions } from '../options';
 import type { ConnectedState, ConnectionState } from '../state';
 import { ControlConnection } from './connection';
@@ -101,7 +103,16 @@ export class InterfaceRuntime {
 
   /** Server: the socket routed a connection here by its INIT. */
   attach(connection: ControlConnection, init: InitMessage): void {
-    this.connection?.close();
+    if (this.busy) {
+      // The listener routes only to idle interfaces; refuse rather than drop the live link.
+      connection.send({
+        type: 'disconnect',
+        code: 0 as U32,
+        reason: toDisconnectReason('already connected'),
+      });
+      connection.close();
+      return;
+    }
     this.connection = connection;
     connection.handOver((e) => this.onConnectionEvent(connection, e));
     this.driver.dispatch({ kind: 'bind', init });
@@ -194,7 +205,7 @@ export class InterfaceRuntime {
     try {
       channel = this.native.ControlChannel.connect(this.options.socket);
     } catch (e) {
-      this.driver.dispatch({ kind: "socket-failed", reason: errorText(e) });
+      this.driver.dispatch({ kind: 'socket-failed', reason: errorText(e) });
       return;
     }
     const connection: ControlConnection = new ControlConnection(this.native, channel, (e) =>

@@ -51,7 +51,9 @@ class SharedListener {
     const connection: ControlConnection = new ControlConnection(this.native, channel, (e) =>
       this.onFirstEvent(connection, e),
     );
-    const timeoutMs = Math.min(...[...this.interfaces.values()].map((i) => i.config.handshakeTimeoutMs));
+    const timeoutMs = Math.min(
+      ...[...this.interfaces.values()].map((i) => i.config.handshakeTimeoutMs),
+    );
     this.pending.set(
       connection,
       setTimeout(() => this.reject(connection, 'handshake timed out waiting for INIT'), timeoutMs),

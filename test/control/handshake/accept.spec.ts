@@ -32,7 +32,7 @@ describe('handshake/accept: routeFirstMessage', () => {
   for (const [name, message] of [
     ['ACK', ack()],
     ['HELLO', hello()],
-    ['ADD-REGION', addRegion(0, 4096)],
+    ['ADD_REGION', addRegion(0, 4096)],
     ['CONNECT', connect()],
     ['DISCONNECT', disconnect('x')],
     ['NONE', none()],
