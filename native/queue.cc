@@ -140,6 +140,8 @@ Napi::Function Queue::DefineClass(Napi::Env env) {
                                      InstanceMethod<&Queue::Peek>("peek"),
                                      InstanceMethod<&Queue::ReleaseHeld>("release"),
                                      InstanceMethod<&Queue::Transmit>("transmit"),
+                                     InstanceMethod<&Queue::Reserve>("reserve"),
+                                     InstanceMethod<&Queue::Commit>("commit"),
                                      InstanceMethod<&Queue::Pending>("pending"),
                                      InstanceMethod<&Queue::SetInterruptMask>("setInterruptMask"),
                                      InstanceMethod<&Queue::Refill>("refill"),
@@ -760,11 +762,103 @@ Napi::Value Queue::Transmit(const Napi::CallbackInfo& info) {
     }
   }
   if (!Usable(env) || count == 0) return Napi::Number::New(env, 0);
+  // transmit() fills the slots from head: a reservation made before would now name sent ones.
+  reserved_ = 0;
   const std::uint32_t n32 = static_cast<std::uint32_t>(count);
   const std::uint32_t handled = kind_ == Kind::kClientTx
                                     ? TransmitClient(data.data, offsets.data, lengths.data, n32)
                                     : TransmitServer(data.data, offsets.data, lengths.data, n32);
   return Napi::Number::New(env, handled);
+}
+
+// --- client tx, zero-copy ------------------------------------------------------------------------
+
+Napi::Value Queue::Reserve(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  constexpr const char* kWhere = "Queue.reserve";
+  if (kind_ != Kind::kClientTx) Invalid(env, "Queue.reserve: only a client tx queue reserves");
+  auto offsets =
+      ArgTypedArray<std::uint32_t>(info, 0, napi_uint32_array, "a Uint32Array", kWhere, "offsets");
+  auto capacities = ArgTypedArray<std::uint32_t>(info, 1, napi_uint32_array, "a Uint32Array",
+                                                 kWhere, "capacities");
+  const std::uint64_t max = ArgInteger(info, 2, kMaxSafeInteger, kWhere, "max");
+  if (max > offsets.length || max > capacities.length) {
+    Invalid(env, "Queue.reserve: max " + std::to_string(max) + " exceeds offsets/capacities (" +
+                     std::to_string(offsets.length) + "/" + std::to_string(capacities.length) +
+                     " entries)");
+  }
+  if (!Usable(env)) return Napi::Number::New(env, 0);
+  const std::uint32_t mask = ring_.Mask();
+  const std::uint16_t head = ring_.Head().load(std::memory_order_relaxed);
+  const std::uint32_t room = TxRoom(true);
+  const std::uint32_t wanted = static_cast<std::uint32_t>(std::min<std::uint64_t>(max, room));
+  const MappedRegion& buffers = regions_[buffer_region_];
+  std::uint32_t k = 0;
+  for (; k < wanted; k++) {
+    const std::uint32_t index = static_cast<std::uint16_t>(head + k);
+    const std::uint64_t offset = buffer_base_ + std::uint64_t{index & mask} * buffer_size_;
+    // Checked at create; kept so that no slot beyond the mapping is ever handed out.
+    if (offset + buffer_size_ > buffers.size || offset > kMaxU32) {
+      counters_[kBadBounds]++;
+      break;
+    }
+    offsets.data[k] = static_cast<std::uint32_t>(offset);
+    capacities.data[k] = buffer_size_;
+  }
+  // The same slots again until commit: head has not moved.
+  reserved_ = k;
+  return Napi::Number::New(env, k);
+}
+
+Napi::Value Queue::Commit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  constexpr const char* kWhere = "Queue.commit";
+  if (kind_ != Kind::kClientTx) Invalid(env, "Queue.commit: only a client tx queue commits");
+  auto lengths =
+      ArgTypedArray<std::uint32_t>(info, 0, napi_uint32_array, "a Uint32Array", kWhere, "lengths");
+  const std::uint64_t count = ArgInteger(info, 1, kMaxSafeInteger, kWhere, "count");
+  if (count > lengths.length) {
+    Invalid(env, "Queue.commit: count " + std::to_string(count) + " exceeds lengths (" +
+                     std::to_string(lengths.length) + " entries)");
+  }
+  if (!Usable(env)) return Napi::Number::New(env, 0);
+  if (count > reserved_) {
+    Invalid(env, "Queue.commit: count " + std::to_string(count) + " exceeds the " +
+                     std::to_string(reserved_) +
+                     " slots reserved (reserve() first; transmit() or commit() ends a reservation)");
+  }
+  for (std::uint64_t i = 0; i < count; i++) {
+    if (lengths.data[i] == 0 || lengths.data[i] > buffer_size_) {
+      Invalid(env, "Queue.commit: length " + std::to_string(lengths.data[i]) + " of slot " +
+                       std::to_string(i) + " is not in 1.." + std::to_string(buffer_size_) +
+                       " (the slot's capacity)");
+    }
+  }
+  if (count == 0) return Napi::Number::New(env, 0);
+  const std::uint32_t mask = ring_.Mask();
+  const std::uint16_t head = ring_.Head().load(std::memory_order_relaxed);
+  // Only a peer moving tail wrongly shrinks the room reserved earlier (counted as badIndex).
+  const std::uint32_t n =
+      static_cast<std::uint32_t>(std::min<std::uint64_t>(count, TxRoom(true)));
+  std::uint64_t bytes = 0;
+  for (std::uint32_t k = 0; k < n; k++) {
+    const std::uint32_t index = static_cast<std::uint16_t>(head + k);
+    const std::uint64_t offset = buffer_base_ + std::uint64_t{index & mask} * buffer_size_;
+    // Rewritten whole: a peer may have scribbled on region/offset.
+    ring_.Write(index, Descriptor{0, buffer_region_, lengths.data[k],
+                                  static_cast<std::uint32_t>(offset), 0});
+    bytes += lengths.data[k];
+  }
+  reserved_ = 0;
+  double* c = counters_;
+  if (n < count) c[kRingFull] += static_cast<double>(count - n);
+  if (n == 0) return Napi::Number::New(env, 0);
+  ring_.Head().store(static_cast<std::uint16_t>(head + n), std::memory_order_release);
+  c[kPackets] += n;
+  c[kBytes] += static_cast<double>(bytes);
+  c[kBursts]++;
+  Signal();
+  return Napi::Number::New(env, n);
 }
 
 // --- both ----------------------------------------------------------------------------------------
@@ -803,6 +897,7 @@ void Queue::Release() noexcept {
   event_fd_ = nullptr;
   counters_ = nullptr;
   held_ = 0;
+  reserved_ = 0;
   ring_ = ring::RingView();
   chain_.clear();
   chain_.shrink_to_fit();

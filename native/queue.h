@@ -58,6 +58,8 @@ class Queue : public HandleWrap<Queue> {
   Napi::Value Peek(const Napi::CallbackInfo& info);
   void ReleaseHeld(const Napi::CallbackInfo& info);
   Napi::Value Transmit(const Napi::CallbackInfo& info);
+  Napi::Value Reserve(const Napi::CallbackInfo& info);
+  Napi::Value Commit(const Napi::CallbackInfo& info);
   Napi::Value Pending(const Napi::CallbackInfo& info);
   Napi::Value SetInterruptMask(const Napi::CallbackInfo& info);
   void Refill(const Napi::CallbackInfo& info);
@@ -93,6 +95,8 @@ class Queue : public HandleWrap<Queue> {
   // Rx zero-copy: slots consumed by peek() and not yet released.
   std::uint32_t held_ = 0;
   std::uint64_t max_packet_ = 0;
+  // Client tx, zero-copy: free slots from head handed out by reserve() and not yet committed.
+  std::uint32_t reserved_ = 0;
   // Client: its own buffers.
   std::uint16_t buffer_region_ = 0;
   std::uint64_t buffer_base_ = 0;

@@ -290,6 +290,27 @@ export interface NativeQueue {
    * the eventfd once if the peer has not masked interrupts. Returns the number sent (a prefix).
    */
   transmit(data: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, count: number): number;
+  /**
+   * Client tx, zero-copy: hands out up to `max` free slots from head, writing for slot `i` the
+   * region offset of its buffer (in region `bufferRegion`) into `offsets[i]` and its capacity
+   * (`bufferSize`) into `capacities[i]`; returns how many (0 when the ring is full). The caller
+   * writes packets straight into those buffers, then calls `commit`. Nothing is published and
+   * head does not move, so reserving again without a commit hands out the same slots (a new
+   * reservation replaces the old one). `transmit()` ends a reservation (it fills the same slots).
+   * EINVAL on any other kind of queue.
+   */
+  reserve(offsets: Uint32Array, capacities: Uint32Array, max: number): number;
+  /**
+   * Client tx, zero-copy: publishes the first `count` reserved slots as one packet each, with
+   * `lengths[i]` bytes: every descriptor is rewritten whole (region, offset of its own buffer,
+   * length, flags 0), head is stored once with release, and the eventfd is signalled once if the
+   * peer has not masked interrupts. Counts packets, bytes and a burst. Ends the reservation
+   * (slots not committed are handed out again by the next `reserve`). Returns `count`, or fewer
+   * only when the peer moved tail so as to take back reserved room (the rest counted
+   * `ringFull`). EINVAL, before anything is written, when `count` exceeds the reservation or a
+   * length is not in 1..capacity.
+   */
+  commit(lengths: Uint32Array, count: number): number;
   /** Packets (rx) waiting in the ring, or free slots (tx), right now (acquire load). */
   pending(): number;
   /**

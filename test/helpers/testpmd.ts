@@ -42,6 +42,8 @@ export interface TestpmdOptions {
   /** More testpmd (after `--`) arguments. */
   args?: string[];
   lcores?: string;
+  /** The EAL main lcore; forwarding runs on the other one of `lcores` (default 0). */
+  mainLcore?: number;
 }
 
 export interface PortStats {
@@ -70,6 +72,7 @@ export class Testpmd {
     const args = [
       '-l',
       options.lcores ?? '0-1',
+      `--main-lcore=${options.mainLcore ?? 0}`,
       '--no-huge',
       '-m',
       '1024',
