@@ -56,7 +56,13 @@ const oneWayReference = async (size: number): Promise<number> => {
   const socket = socketPath();
   const rx = new Testpmd({ role: 'server', socket, forwardMode: 'rxonly', mainLcore: 1 });
   await rx.ready();
-  const tx = new Testpmd({ role: 'client', socket, forwardMode: 'txonly', mainLcore: 0, args: [`--txpkts=${size}`, '--burst=32'] });
+  const tx = new Testpmd({
+    role: 'client',
+    socket,
+    forwardMode: 'txonly',
+    mainLcore: 0,
+    args: [`--txpkts=${size}`, '--burst=32'],
+  });
   await rx.waitFor(/memif_connect\(\): Connected/);
   await sleep((SECS + 1.5) * 1000);
   await rx.stop();
@@ -72,7 +78,13 @@ const oneWayOurs = async (size: number, api: Api): Promise<number> => {
     api === 'burst'
       ? iface.rxBursts().subscribe((b) => (count += b.count))
       : iface.rx().subscribe(() => count++);
-  const tx = new Testpmd({ role: 'client', socket, forwardMode: 'txonly', mainLcore: 0, args: [`--txpkts=${size}`, '--burst=32'] });
+  const tx = new Testpmd({
+    role: 'client',
+    socket,
+    forwardMode: 'txonly',
+    mainLcore: 0,
+    args: [`--txpkts=${size}`, '--burst=32'],
+  });
   await connected(iface);
   const rate = await ourRate(iface);
   await tx.stop();
@@ -85,7 +97,13 @@ const roundTripReference = async (size: number): Promise<number> => {
   const socket = socketPath();
   const io = new Testpmd({ role: 'server', socket, forwardMode: 'io', mainLcore: 1 });
   await io.ready();
-  const gen = new Testpmd({ role: 'client', socket, forwardMode: 'flowgen', mainLcore: 0, args: [`--txpkts=${size}`, '--burst=32'] });
+  const gen = new Testpmd({
+    role: 'client',
+    socket,
+    forwardMode: 'flowgen',
+    mainLcore: 0,
+    args: [`--txpkts=${size}`, '--burst=32'],
+  });
   await io.waitFor(/memif_connect\(\): Connected/);
   await sleep((SECS + 1.5) * 1000);
   await gen.stop();
@@ -100,7 +118,13 @@ const roundTripOurs = async (size: number, api: Api): Promise<number> => {
     api === 'burst'
       ? iface.rxBursts().subscribe((b) => iface.txBursts().next(b))
       : iface.rx().subscribe((p) => iface.tx().next(p));
-  const gen = new Testpmd({ role: 'client', socket, forwardMode: 'flowgen', mainLcore: 0, args: [`--txpkts=${size}`, '--burst=32'] });
+  const gen = new Testpmd({
+    role: 'client',
+    socket,
+    forwardMode: 'flowgen',
+    mainLcore: 0,
+    args: [`--txpkts=${size}`, '--burst=32'],
+  });
   await connected(iface);
   await sleep((SECS + 1.5) * 1000);
   await gen.stop();
@@ -110,7 +134,10 @@ const roundTripOurs = async (size: number, api: Api): Promise<number> => {
 };
 
 /** One frame in flight between our client and testpmd io; RTTs in µs. */
-const latency = async (rxMode: RxMode, samples = 20000): Promise<{ median: number; p99: number }> => {
+const latency = async (
+  rxMode: RxMode,
+  samples = 20000,
+): Promise<{ median: number; p99: number }> => {
   const socket = socketPath();
   const io = new Testpmd({ role: 'server', socket, forwardMode: 'io', mainLcore: 0 });
   await io.ready();
@@ -163,7 +190,9 @@ const main = async () => {
     console.log(s);
     rows.push(s);
   };
-  log('| traffic | size | reference testpmd↔testpmd Mpps | rx-memif burst API Mpps (ratio) | rx-memif per-packet Observable Mpps (ratio) |');
+  log(
+    '| traffic | size | reference testpmd↔testpmd Mpps | rx-memif burst API Mpps (ratio) | rx-memif per-packet Observable Mpps (ratio) |',
+  );
   log('| --- | --- | --- | --- | --- |');
   for (const kind of ['one way', 'round trip'] as const) {
     for (const size of SIZES) {
@@ -181,10 +210,14 @@ const main = async () => {
           burst.push(await roundTripOurs(size, 'burst'));
           packet.push(await roundTripOurs(size, 'packet'));
         }
-        console.error(`  ${kind} ${size} B round ${round + 1}: ref ${fmt(ref.at(-1)!)} burst ${fmt(burst.at(-1)!)} packet ${fmt(packet.at(-1)!)}`);
+        console.error(
+          `  ${kind} ${size} B round ${round + 1}: ref ${fmt(ref.at(-1)!)} burst ${fmt(burst.at(-1)!)} packet ${fmt(packet.at(-1)!)}`,
+        );
       }
       const avg = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
-      log(`| ${kind} | ${size} B | ${fmt(avg(ref))} | ${fmt(avg(burst))} (${ratio(burst, ref)}) | ${fmt(avg(packet))} (${ratio(packet, ref)}) |`);
+      log(
+        `| ${kind} | ${size} B | ${fmt(avg(ref))} | ${fmt(avg(burst))} (${ratio(burst, ref)}) | ${fmt(avg(packet))} (${ratio(packet, ref)}) |`,
+      );
     }
   }
   log('');
@@ -194,7 +227,9 @@ const main = async () => {
     const l = await latency(mode);
     log(`| rx mode ${mode} | ${l.median.toFixed(1)} | ${l.p99.toFixed(1)} |`);
   }
-  const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ?? 'unknown CPU';
+  const cpu =
+    (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ??
+    'unknown CPU';
   const header = [
     '# Benchmark results',
     '',

@@ -823,9 +823,10 @@ Napi::Value Queue::Commit(const Napi::CallbackInfo& info) {
   }
   if (!Usable(env)) return Napi::Number::New(env, 0);
   if (count > reserved_) {
-    Invalid(env, "Queue.commit: count " + std::to_string(count) + " exceeds the " +
-                     std::to_string(reserved_) +
-                     " slots reserved (reserve() first; transmit() or commit() ends a reservation)");
+    Invalid(env,
+            "Queue.commit: count " + std::to_string(count) + " exceeds the " +
+                std::to_string(reserved_) +
+                " slots reserved (reserve() first; transmit() or commit() ends a reservation)");
   }
   for (std::uint64_t i = 0; i < count; i++) {
     if (lengths.data[i] == 0 || lengths.data[i] > buffer_size_) {
@@ -838,8 +839,7 @@ Napi::Value Queue::Commit(const Napi::CallbackInfo& info) {
   const std::uint32_t mask = ring_.Mask();
   const std::uint16_t head = ring_.Head().load(std::memory_order_relaxed);
   // Only a peer moving tail wrongly shrinks the room reserved earlier (counted as badIndex).
-  const std::uint32_t n =
-      static_cast<std::uint32_t>(std::min<std::uint64_t>(count, TxRoom(true)));
+  const std::uint32_t n = static_cast<std::uint32_t>(std::min<std::uint64_t>(count, TxRoom(true)));
   std::uint64_t bytes = 0;
   for (std::uint32_t k = 0; k < n; k++) {
     const std::uint32_t index = static_cast<std::uint16_t>(head + k);

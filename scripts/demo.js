@@ -22,14 +22,46 @@ const run = (label, args) => {
 
 const main = async () => {
   console.log(`rx-memif demo: socket ${socket}\n`);
-  const server = run('echo server', ['echo', '--role', 'server', '--socket', socket, '--secs', '12']);
+  const server = run('echo server', [
+    'echo',
+    '--role',
+    'server',
+    '--socket',
+    socket,
+    '--secs',
+    '12',
+  ]);
   await new Promise((r) => setTimeout(r, 500));
-  const checked = await run('gen client', ['gen', '--role', 'client', '--socket', socket, '--count', '100000', '--size', '512', '--secs', '5']);
-  const flat = await run('gen client', ['gen', '--role', 'client', '--socket', socket, '--size', '64', '--secs', '3']);
+  const checked = await run('gen client', [
+    'gen',
+    '--role',
+    'client',
+    '--socket',
+    socket,
+    '--count',
+    '100000',
+    '--size',
+    '512',
+    '--secs',
+    '5',
+  ]);
+  const flat = await run('gen client', [
+    'gen',
+    '--role',
+    'client',
+    '--socket',
+    socket,
+    '--size',
+    '64',
+    '--secs',
+    '3',
+  ]);
   const echo = await server;
   fs.rmSync(dir, { recursive: true, force: true });
   const ok = checked.code === 0 && flat.code === 0 && echo.code !== 2;
-  console.log(`\ndemo ${ok ? 'done' : 'FAILED'}: checked run exit ${checked.code}, throughput run exit ${flat.code}`);
+  console.log(
+    `\ndemo ${ok ? 'done' : 'FAILED'}: checked run exit ${checked.code}, throughput run exit ${flat.code}`,
+  );
   process.exitCode = ok ? 0 : 1;
 };
 

@@ -161,10 +161,6 @@ export class Testpmd {
   }
 
   tail(lines = 40): string {
-    return this.text
-      .replace(ANSI_ESCAPE, '')
-      .split('\n')
-      .slice(-lines)
-      .join('\n');
+    return this.text.replace(ANSI_ESCAPE, '').split('\n').slice(-lines).join('\n');
   }
 }
