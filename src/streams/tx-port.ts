@@ -27,6 +27,7 @@ export class TxPort {
   private backlog: Uint8Array[] = [];
   private head = 0;
   private flushScheduled = false;
+  private drainedScheduled = false;
   private readonly staging = new Uint8Array(STAGING_BYTES);
   private readonly offsets = new Uint32Array(STAGING_PACKETS);
   private readonly lengths = new Uint32Array(STAGING_PACKETS);
@@ -140,8 +141,7 @@ export class TxPort {
     }
     this.backlog = [];
     this.head = 0;
-    this.settleIdle();
-    this.ready.next(this.options.queueSize);
+    this.announceDrained();
     return false;
   }
 
@@ -176,6 +176,21 @@ export class TxPort {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     queueMicrotask(() => this.flush());
+  }
+
+  /**
+   * Tells producers the backlog drained, one macrotask later: a producer that refills at once
+   * would otherwise run in a chain of microtasks and starve the poll loop (and the rx side).
+   */
+  private announceDrained(): void {
+    if (this.drainedScheduled) return;
+    this.drainedScheduled = true;
+    setImmediate(() => {
+      this.drainedScheduled = false;
+      if (this.waiting > 0) return;
+      this.settleIdle();
+      this.ready.next(this.options.queueSize);
+    });
   }
 
   private settleIdle(): void {
