@@ -15,7 +15,8 @@ const candidates = (root: string): string[] => {
 /** The package root, from both `src/native-bridge` (ts-node) and `dist/native-bridge`. */
 const packageRoot = (): string => path.resolve(__dirname, '..', '..');
 
-const explain = (file: string, cause: unknown): MemifError => {
+/** Turns a failed `require` of the addon into an error that names the cause and the fix. */
+export const explainLoadError = (file: string, cause: unknown): MemifError => {
   const message = cause instanceof Error ? cause.message : String(cause);
   if (/NODE_MODULE_VERSION|was compiled against a different Node\.js version/.test(message)) {
     return new MemifError(
@@ -55,7 +56,7 @@ export const loadNative = (): NativeBinding => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     binding = require(file) as NativeBinding;
   } catch (cause) {
-    throw explain(file, cause);
+    throw explainLoadError(file, cause);
   }
   binding.setErrorFactory(
     (message, code, errno, syscall) => new MemifError(message, code, errno, syscall),
