@@ -5,6 +5,7 @@
 export { memif } from './streams/memif';
 export type { MemifInterface, InterfaceStats } from './streams/memif';
 export { Burst } from './streams/burst';
+export { ZeroCopyTx, TxSlots } from './streams/zero-copy-tx';
 export type { RxMode } from './streams/data-path';
 export type { QueueStats, DropReason } from './streams/counters';
 export { resolveOptions, OptionsError, DEFAULT_SOCKET } from './control/options';

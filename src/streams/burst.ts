@@ -26,8 +26,12 @@ export class Burst {
     readonly lengths: Uint32Array,
   ) {}
 
-  /** A view of packet `i` (no copy). */
+  /**
+   * A view of packet `i` (no copy). Empty once the memory is gone (a zero-copy burst whose
+   * interface was closed during the emission: the region is unmapped, its buffer detached).
+   */
   packet(i: number): Uint8Array {
+    if (this.data.length === 0) return new Uint8Array(0);
     return this.data.subarray(this.offsets[i], this.offsets[i] + this.lengths[i]);
   }
 
@@ -42,3 +46,25 @@ export class Burst {
     for (let i = 0; i < this.count; i++) yield this.packet(i);
   }
 }
+
+/**
+ * The mapped regions that zero-copy bursts point into. A packet lying in one of them is valid
+ * only during its emission (its slot then goes back to the peer, who may rewrite it at once), so
+ * whatever keeps it past the emission (the tx backlog) must keep a copy.
+ */
+class SharedRegions {
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
+  private any = false;
+
+  add(buffer: ArrayBufferLike): void {
+    this.buffers.add(buffer);
+    this.any = true;
+  }
+
+  /** True for a view into a region that zero-copy rx hands out. */
+  holds(packet: Uint8Array): boolean {
+    return this.any && this.buffers.has(packet.buffer);
+  }
+}
+
+export const sharedRegions = new SharedRegions();

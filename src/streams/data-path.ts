@@ -4,6 +4,7 @@ import { bufferOffset } from '../control/layout';
 import type { ConnectedState, Role } from '../control/state';
 import { MAX_PACKET, RxPort } from './rx-port';
 import { TxPort } from './tx-port';
+import type { TxLink } from './zero-copy-tx';
 
 /**
  * How received packets are noticed:
@@ -27,6 +28,8 @@ interface Live {
   readonly memory: SharedMemory;
   readonly rx: { port: RxPort; queue: NativeQueue; ring: RingHandle }[];
   readonly tx: { port: TxPort; queue: NativeQueue; ring: RingHandle }[];
+  /** Zero-copy transmit view of each tx ring, by queue index. */
+  readonly txLinks: ReadonlyMap<number, TxLink>;
 }
 
 /**
@@ -40,6 +43,7 @@ export class DataPath implements DataPathHooks {
   private polling = false;
   private pollHandle: ReturnType<typeof setImmediate> | undefined;
   private lastTraffic = 0;
+  private generation = 0;
 
   constructor(
     private readonly native: NativeBinding,
@@ -76,6 +80,14 @@ export class DataPath implements DataPathHooks {
     return { rx: this.rxPorts, tx: this.txPorts };
   }
 
+  /**
+   * Queue `q`'s live transmit ring and the region of the client's buffers, for zero-copy
+   * transmit; undefined while the link is down or when the connection has no such queue.
+   */
+  txLink(q: number): TxLink | undefined {
+    return this.live?.txLinks.get(q);
+  }
+
   start(memory: SharedMemory, _connected: ConnectedState): void {
     const rxDir = this.options.role === 'client' ? 'm2s' : 's2m';
     const rx: Live['rx'] = [];
@@ -100,7 +112,12 @@ export class DataPath implements DataPathHooks {
       if (receives) rx.push({ port: port as RxPort, queue, ring });
       else tx.push({ port: port as TxPort, queue, ring });
     }
-    this.live = { memory, rx, tx };
+    const generation = ++this.generation;
+    const region0 = new Uint8Array(memory.regions[0].buffer);
+    const txLinks = new Map(
+      tx.map((t) => [t.port.index, { queue: t.queue, data: region0, generation }] as const),
+    );
+    this.live = { memory, rx, tx, txLinks };
     const buffers = memory.regions.map((r) => r.buffer);
     for (const r of rx) {
       r.port.attach(r.queue, this.options.zeroCopyRx, buffers);
@@ -119,6 +136,9 @@ export class DataPath implements DataPathHooks {
     this.live = undefined;
     this.stopPolling();
     for (const r of live.rx) {
+      // Packets the peer published before the link went down are still mapped: deliver them
+      // (a peer that stops sends DISCONNECT right after its last burst; see peers.md).
+      r.port.drain();
       r.ring.eventFd.unwatch();
       r.port.detach();
       r.queue.close();

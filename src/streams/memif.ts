@@ -9,6 +9,7 @@ import type { Burst } from './burst';
 import type { QueueStats } from './counters';
 import { DataPath } from './data-path';
 import type { TxPort } from './tx-port';
+import { ZeroCopyTx } from './zero-copy-tx';
 
 /** Counters of every queue that has been used, since the interface was created. */
 export interface InterfaceStats {
@@ -45,6 +46,20 @@ export interface MemifInterface extends AsyncDisposable {
    * as it is: it then goes from its memory to the ring in one native call (in copy mode).
    */
   txBursts(q?: number): Observer<readonly Uint8Array[] | Burst>;
+  /**
+   * Zero-copy transmit on queue `q` (a client created with `zeroCopy: true` only; throws
+   * otherwise): the application writes packets straight into the client's buffers in the shared
+   * region and commits them, no copy. Slots are valid only while connected; after a
+   * reconnection they come from the new region. The same object for every call with `q`.
+   * See {@link ZeroCopyTx}.
+   *
+   * @example
+   * const zc = eth.txZeroCopy();
+   * const s = zc.alloc(64);
+   * for (let i = 0; i < s.count; i++) s.lengths[i] = build(s.slot(i)); // bytes written
+   * zc.commit(s.count);
+   */
+  txZeroCopy(q?: number): ZeroCopyTx;
   /** Emits each time queue `q`'s backlog has drained into the ring: a producer may send more. */
   txReady$(q?: number): Observable<number>;
   /**
@@ -91,6 +106,21 @@ export const memif = (options: MemifOptions = {}): MemifInterface => {
     rx: [...dataPath.ports.rx.values()].map((p) => ({ queue: p.index, ...p.counters.snapshot() })),
     tx: [...dataPath.ports.tx.values()].map((p) => ({ queue: p.index, ...p.counters.snapshot() })),
   });
+  const zeroCopyTx = new Map<number, ZeroCopyTx>();
+  const txZeroCopy = (q = 0): ZeroCopyTx => {
+    checkQueue(q);
+    if (resolved.role !== 'client' || !resolved.zeroCopy)
+      throw new Error(
+        `txZeroCopy() needs a client created with zeroCopy: true (this interface is a ${resolved.role}` +
+          `${resolved.role === 'client' ? ' without zeroCopy' : ''}); use tx() to transmit`,
+      );
+    let zc = zeroCopyTx.get(q);
+    if (!zc) {
+      zc = new ZeroCopyTx(q, () => dataPath.txLink(q), dataPath.txPort(q).counters);
+      zeroCopyTx.set(q, zc);
+    }
+    return zc;
+  };
   const close = async () => {
     await runtime.close();
     dataPath.close();
@@ -104,7 +134,9 @@ export const memif = (options: MemifOptions = {}): MemifInterface => {
       new Observable<Uint8Array>((subscriber) =>
         rxBursts(q).subscribe({
           next: (b) => {
-            for (let i = 0; i < b.count && !subscriber.closed; i++) subscriber.next(b.packet(i));
+            // Stops if the interface was closed by a subscriber (zero-copy memory then gone).
+            for (let i = 0; i < b.count && !subscriber.closed && b.data.length > 0; i++)
+              subscriber.next(b.packet(i));
           },
           error: (e: unknown) => subscriber.error(e),
           complete: () => subscriber.complete(),
@@ -112,6 +144,7 @@ export const memif = (options: MemifOptions = {}): MemifInterface => {
       ),
     tx: (q = 0) => dataPath.txPort(checkQueue(q)).observer,
     txBursts: (q = 0) => dataPath.txPort(checkQueue(q)).burstObserver,
+    txZeroCopy,
     txReady$: (q = 0) => dataPath.txPort(checkQueue(q)).ready$,
     send: (source, q = 0) => sendAll(dataPath.txPort(checkQueue(q)), source),
     stats,

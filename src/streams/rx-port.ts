@@ -1,6 +1,6 @@
 import { Observable, Subject } from 'rxjs';
 import type { NativeQueue } from '../native-bridge/native';
-import { Burst } from './burst';
+import { Burst, sharedRegions } from './burst';
 import { QueueCounters } from './counters';
 
 /** Packets read per native call. */
@@ -81,7 +81,10 @@ export class RxPort {
   attach(queue: NativeQueue, zeroCopy: boolean, regions: readonly ArrayBuffer[]): void {
     this.queue = queue;
     this.zeroCopy = zeroCopy;
-    this.regionViews = regions.map((b) => new Uint8Array(b));
+    this.regionViews = regions.map((b) => {
+      if (zeroCopy) sharedRegions.add(b);
+      return new Uint8Array(b);
+    });
   }
 
   detach(): void {

@@ -1,7 +1,7 @@
 import { Subject } from 'rxjs';
 import type { Observable, Observer } from 'rxjs';
 import { QueueCounter } from '../native-bridge/native';
-import { Burst } from './burst';
+import { Burst, sharedRegions } from './burst';
 import type { NativeQueue } from '../native-bridge/native';
 import { QueueCounters } from './counters';
 
@@ -97,7 +97,10 @@ export class TxPort {
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
-  /** Queues one packet; `lossless` ignores the backlog bound for this packet. */
+  /**
+   * Queues one packet; `lossless` ignores the backlog bound for this packet. A zero-copy rx view
+   * is copied: it is valid only during its emission, the backlog is sent later.
+   */
   push(packet: Uint8Array, lossless = this.options.lossless): void {
     if (packet.length === 0) {
       // memif has no empty packets (a zero-length descriptor is invalid for every peer).
@@ -112,7 +115,7 @@ export class TxPort {
       this.counters.queueFull++;
       return;
     }
-    this.backlog.push(packet);
+    this.backlog.push(sharedRegions.holds(packet) ? packet.slice() : packet);
     this.scheduleFlush();
   }
 
