@@ -1,6 +1,7 @@
-import { Observable, defer, from, interval, map, startWith } from 'rxjs';
+import { Observable, defer, filter, firstValueFrom, from, interval, map, startWith } from 'rxjs';
 import type { ObservableInput, Observer } from 'rxjs';
 import { loadNative } from '../native-bridge/load';
+import { MemifError } from '../native-bridge/errors';
 import { resolveOptions } from '../control/options';
 import type { MemifOptions, ResolvedOptions } from '../control/options';
 import { InterfaceRuntime } from '../control/runtime';
@@ -63,9 +64,11 @@ export interface MemifInterface extends AsyncDisposable {
   /** Emits each time queue `q`'s backlog has drained into the ring: a producer may send more. */
   txReady$(q?: number): Observable<number>;
   /**
-   * Sends every packet of `source` on queue `q` without loss (waiting for ring space, however
-   * long the backlog) and resolves with the count once all reached the ring. Iterables are
-   * pulled only as fast as the ring takes them.
+   * Sends every packet of `source` on queue `q` without loss for lack of ring space (waiting,
+   * however long the backlog) and resolves with the count once all reached the ring. It first
+   * waits for the link (rejecting with `ECANCELED` if the interface closes before); packets
+   * that meet a link going down are dropped and counted as `linkDown`. Iterables are pulled
+   * only as fast as the ring takes them.
    */
   send(source: ObservableInput<Uint8Array> | Iterable<Uint8Array>, q?: number): Promise<number>;
   /** Counters now. */
@@ -146,7 +149,16 @@ export const memif = (options: MemifOptions = {}): MemifInterface => {
     txBursts: (q = 0) => dataPath.txPort(checkQueue(q)).burstObserver,
     txZeroCopy,
     txReady$: (q = 0) => dataPath.txPort(checkQueue(q)).ready$,
-    send: (source, q = 0) => sendAll(dataPath.txPort(checkQueue(q)), source),
+    send: async (source, q = 0) => {
+      const port = dataPath.txPort(checkQueue(q));
+      const state = await firstValueFrom(
+        runtime.states.pipe(filter((st) => st.status === 'connected' || st.status === 'closed')),
+        { defaultValue: undefined },
+      );
+      if (state?.status !== 'connected')
+        throw new MemifError('send: the interface was closed before it connected', 'ECANCELED');
+      return sendAll(port, source);
+    },
     stats,
     stats$: (periodMs = 1000) => defer(() => interval(periodMs).pipe(startWith(0), map(stats))),
     close,

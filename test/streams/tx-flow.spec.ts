@@ -120,11 +120,16 @@ describe('streams: tx backpressure and drops', () => {
     const before = s.drops.linkDown ?? 0;
     for (let i = 0; i < 10; i++) tx.next(genFrame(i, 64));
     client.txBursts().next([genFrame(0, 64), genFrame(1, 64)]);
-    // send() does not wait for the link: it "sends" into linkDown drops and resolves.
-    const n = await client.send([genFrame(0, 64), genFrame(1, 64), genFrame(2, 64)]);
-    expect(n).to.equal(3);
     s = totals(client.stats(), 'tx');
-    expect(s.drops.linkDown).to.equal(before + 15);
+    expect(s.drops.linkDown).to.equal(before + 12);
+    // send() waits for the link instead: closing the interface meanwhile rejects it.
+    const pending = client.send([genFrame(0, 64)]);
+    await client.close();
+    const error = await pending.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(String(error)).to.match(/closed before it connected/);
     expect(s.drops).to.not.have.property('queueFull');
   });
 });
