@@ -112,7 +112,7 @@ export interface MemifOptions {
   readonly secret?: string;
   /** This interface's MAC address [random 02:fe:xx:xx:xx:xx]. */
   readonly mac?: string;
-  /** Client zero-copy transmit [false]. */
+  /** Client zero-copy transmit: packets are written straight into ring buffers with `iface.txZeroCopy(q)` [false]. */
   readonly zeroCopy?: boolean;
   /** App name sent in HELLO (server) or INIT (client), at most 31 bytes [rx-memif]. */
   readonly appName?: string;

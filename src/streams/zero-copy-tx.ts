@@ -22,7 +22,7 @@ export interface TxLink {
  * the next `alloc`/`commit` and only while the connection they came from is up.
  */
 export class TxSlots {
-  /** Slots handed out (0 when the ring is full or the link is down). */
+  /** Slots handed out (0 when the ring is full or the link is down; 0 again after a commit). */
   count = 0;
   /** The shared region (zero length while the link is down). */
   data: Uint8Array = EMPTY;

@@ -849,6 +849,121 @@ describe('native queues', () => {
     });
   });
 
+  describe('client zero-copy tx (reserve/commit)', () => {
+    const ZC_OFFSETS = new Uint32Array(1 << 14);
+    const ZC_CAPS = new Uint32Array(1 << 14);
+    const ZC_LENGTHS = new Uint32Array(1 << 14);
+
+    it('reserves free slots from head, the same ones until commit, and publishes them in place', () => {
+      const p = makePair({ log2: 4, bufferSize: 1024 });
+      const tx = p.clientTx.queue;
+      const bytes = new Uint8Array(p.region.buffer);
+      expect(tx.reserve(ZC_OFFSETS, ZC_CAPS, 5)).to.equal(5);
+      const first = Array.from(ZC_OFFSETS.subarray(0, 5));
+      expect(first).to.deep.equal([0, 1, 2, 3, 4].map((j) => s2mBuffer(p, j)));
+      expect(Array.from(ZC_CAPS.subarray(0, 5))).to.deep.equal([1024, 1024, 1024, 1024, 1024]);
+      expect(p.s2m.head, 'reserve publishes nothing').to.equal(0);
+      expect(tx.reserve(ZC_OFFSETS, ZC_CAPS, 3)).to.equal(3);
+      expect(Array.from(ZC_OFFSETS.subarray(0, 3)), 'same slots again').to.deep.equal(first.slice(0, 3));
+      const sent = [packet(0, 1), packet(1, 1024), packet(2, 500)];
+      sent.forEach((pk, i) => {
+        bytes.set(pk, ZC_OFFSETS[i]);
+        ZC_LENGTHS[i] = pk.length;
+      });
+      // A peer that scribbled on the descriptors does not redirect us.
+      p.s2m.setDesc(1, { region: 7, offset: 0xfffffff0, flags: 1, length: 0 });
+      p.s2mIrq.drain();
+      expect(tx.commit(ZC_LENGTHS, 3)).to.equal(3);
+      expect(p.s2m.head).to.equal(3);
+      expect(p.s2m.desc(1)).to.deep.equal({ flags: 0, region: 0, length: 1024, offset: s2mBuffer(p, 1) });
+      expect(p.s2mIrq.drain(), 'one signal per commit').to.equal(1);
+      expect(count(p.clientTx.counters, 'packets')).to.equal(3);
+      expect(count(p.clientTx.counters, 'bytes')).to.equal(1525);
+      expect(count(p.clientTx.counters, 'bursts')).to.equal(1);
+      expect(count(p.clientTx.counters, 'interrupts')).to.equal(1);
+      const got = receive(p.serverRx.queue);
+      expect(got.length).to.equal(3);
+      got.forEach((g, i) => expect(sameBytes(g, sent[i]), `packet ${i}`).to.equal(true));
+      // The next reservation starts at the new head; committing ended the old one.
+      expectEinval(() => tx.commit(ZC_LENGTHS, 1), /exceeds the 0 slots reserved/);
+      expect(tx.reserve(ZC_OFFSETS, ZC_CAPS, 1)).to.equal(1);
+      expect(ZC_OFFSETS[0]).to.equal(s2mBuffer(p, 3));
+    });
+
+    it('hands out no more than the free room, wraps around the ring, and count 0 publishes nothing', () => {
+      const p = makePair({ log2: 3, bufferSize: 256 });
+      const tx = p.clientTx.queue;
+      const bytes = new Uint8Array(p.region.buffer);
+      let seq = 0;
+      for (let round = 0; round < 9000; round++) {
+        // 70 000+ packets: head wraps past 65535 several times.
+        const n = tx.reserve(ZC_OFFSETS, ZC_CAPS, 8);
+        expect(n).to.equal(8);
+        for (let i = 0; i < n; i++) {
+          const pk = packet(seq + i, 16 + ((seq + i) % 200));
+          bytes.set(pk, ZC_OFFSETS[i]);
+          ZC_LENGTHS[i] = pk.length;
+        }
+        expect(tx.reserve(ZC_OFFSETS, ZC_CAPS, 20), 'ring full: 8 slots of 8').to.equal(8);
+        expect(tx.commit(ZC_LENGTHS, 8)).to.equal(8);
+        expect(tx.reserve(ZC_OFFSETS, ZC_CAPS, 8)).to.equal(0);
+        const got = receive(p.serverRx.queue);
+        for (const g of got) {
+          expect(seqOf(g)).to.equal(seq);
+          expect(sameBytes(g, packet(seq, 16 + (seq % 200)))).to.equal(true);
+          seq++;
+        }
+      }
+      expect(seq).to.equal(72000);
+      const head = p.s2m.head;
+      tx.reserve(ZC_OFFSETS, ZC_CAPS, 2);
+      p.s2mIrq.drain();
+      expect(tx.commit(ZC_LENGTHS, 0)).to.equal(0);
+      expect(p.s2m.head).to.equal(head);
+      expect(p.s2mIrq.drain()).to.equal(0);
+    });
+
+    it('refuses bad lengths and counts before writing anything; transmit() ends a reservation', () => {
+      const p = makePair({ log2: 4, bufferSize: 512 });
+      const tx = p.clientTx.queue;
+      expect(tx.reserve(ZC_OFFSETS, ZC_CAPS, 4)).to.equal(4);
+      expectEinval(() => tx.commit(new Uint32Array([64, 0]), 2), /length 0 of slot 1 is not in 1\.\.512/);
+      expectEinval(() => tx.commit(new Uint32Array([513]), 1), /length 513/);
+      expectEinval(() => tx.commit(new Uint32Array([64]), 2), /count 2 exceeds lengths/);
+      expectEinval(() => tx.commit(new Uint32Array(8).fill(64), 5), /exceeds the 4 slots reserved/);
+      expect(p.s2m.head, 'nothing published').to.equal(0);
+      expect(tx.commit(new Uint32Array([64, 64]), 2), 'the reservation survived the refusals').to.equal(2);
+      expect(tx.reserve(ZC_OFFSETS, ZC_CAPS, 4)).to.equal(4);
+      expect(transmit(tx, [packet(9, 64)])).to.equal(1);
+      expectEinval(() => tx.commit(new Uint32Array([64]), 1), /slots reserved/);
+      // The two committed slots were never written (a fresh memfd reads as zeros).
+      expect(receive(p.serverRx.queue).map(seqOf)).to.deep.equal([0, 0, 9]);
+      const rx = p.serverRx.queue;
+      const u32 = new Uint32Array(4);
+      expectEinval(() => rx.reserve(u32, u32, 1), /only a client tx queue reserves/);
+      expectEinval(() => rx.commit(u32, 0), /only a client tx queue commits/);
+      expectEinval(() => p.serverTx.queue.reserve(u32, u32, 1), /only a client tx/);
+      expectEinval(() => tx.reserve(u32, new Uint32Array(2), 3), /max 3 exceeds/);
+      expectEinval(() => tx.reserve(u32, new Int32Array(4) as unknown as Uint32Array, 1), /capacities/);
+    });
+
+    it('a hostile tail leaves no room: reserve hands out nothing (badIndex); a closed queue returns 0', () => {
+      const p = makePair({ log2: 4 });
+      const tx = p.clientTx.queue;
+      expect(tx.reserve(ZC_OFFSETS, ZC_CAPS, 4)).to.equal(4);
+      p.s2m.tail = 40; // "consumed" slots never published
+      expect(tx.commit(new Uint32Array([64, 64, 64, 64]), 4)).to.equal(0);
+      expect(count(p.clientTx.counters, 'ringFull')).to.equal(4);
+      expect(p.s2m.head).to.equal(0);
+      expect(tx.reserve(ZC_OFFSETS, ZC_CAPS, 4)).to.equal(0);
+      expect(count(p.clientTx.counters, 'badIndex')).to.be.greaterThan(0);
+      p.s2m.tail = 0;
+      tx.close();
+      expect(tx.reserve(ZC_OFFSETS, ZC_CAPS, 4)).to.equal(0);
+      expect(tx.commit(ZC_LENGTHS, 0)).to.equal(0);
+    });
+  });
+
   describe('lifetime and arguments', () => {
     it('returns 0 and does nothing once a region is closed', () => {
       const p = makePair();
