@@ -12,34 +12,30 @@ const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
 /** A lone surrogate has no UTF-8 form (it would be sent as U+FFFD and come back changed). */
 const isWellFormed = (s: string): boolean => !/\p{Surrogate}/u.test(s);
 
+/** An integer codec branded `N`, accepting `min..max`. */
+const intBrand = <B extends { readonly [K in N]: symbol }, N extends string>(
+  name: N,
+  min: number,
+  max: number,
+) =>
+  t.brand(t.number, (n): n is t.Branded<number, B> => isInteger(n) && n >= min && n <= max, name);
+
 export interface U8Brand {
   readonly U8: unique symbol;
 }
-export const U8 = t.brand(
-  t.number,
-  (n): n is t.Branded<number, U8Brand> => isInteger(n) && n >= 0 && n <= 0xff,
-  'U8',
-);
+export const U8 = intBrand<U8Brand, 'U8'>('U8', 0, 0xff);
 export type U8 = t.TypeOf<typeof U8>;
 
 export interface U16Brand {
   readonly U16: unique symbol;
 }
-export const U16 = t.brand(
-  t.number,
-  (n): n is t.Branded<number, U16Brand> => isInteger(n) && n >= 0 && n <= 0xffff,
-  'U16',
-);
+export const U16 = intBrand<U16Brand, 'U16'>('U16', 0, 0xffff);
 export type U16 = t.TypeOf<typeof U16>;
 
 export interface U32Brand {
   readonly U32: unique symbol;
 }
-export const U32 = t.brand(
-  t.number,
-  (n): n is t.Branded<number, U32Brand> => isInteger(n) && n >= 0 && n <= 0xffffffff,
-  'U32',
-);
+export const U32 = intBrand<U32Brand, 'U32'>('U32', 0, 0xffffffff);
 export type U32 = t.TypeOf<typeof U32>;
 
 export interface U64Brand {
@@ -56,55 +52,35 @@ export type U64 = t.TypeOf<typeof U64>;
 export interface InterfaceIdBrand {
   readonly InterfaceId: unique symbol;
 }
-export const InterfaceId = t.brand(
-  t.number,
-  (n): n is t.Branded<number, InterfaceIdBrand> => isInteger(n) && n >= 0 && n <= 0xffffffff,
-  'InterfaceId',
-);
+export const InterfaceId = intBrand<InterfaceIdBrand, 'InterfaceId'>('InterfaceId', 0, 0xffffffff);
 export type InterfaceId = t.TypeOf<typeof InterfaceId>;
 
 /** log2 of a ring's slot count: 1..14 (every current server advertises 14 at most). */
 export interface Log2RingSizeBrand {
   readonly Log2RingSize: unique symbol;
 }
-export const Log2RingSize = t.brand(
-  t.number,
-  (n): n is t.Branded<number, Log2RingSizeBrand> => isInteger(n) && n >= 1 && n <= 14,
-  'Log2RingSize',
-);
+export const Log2RingSize = intBrand<Log2RingSizeBrand, 'Log2RingSize'>('Log2RingSize', 1, 14);
 export type Log2RingSize = t.TypeOf<typeof Log2RingSize>;
 
 /** Region index as carried on the wire (u16). The server limits it further (<= 255). */
 export interface RegionIndexBrand {
   readonly RegionIndex: unique symbol;
 }
-export const RegionIndex = t.brand(
-  t.number,
-  (n): n is t.Branded<number, RegionIndexBrand> => isInteger(n) && n >= 0 && n <= 0xffff,
-  'RegionIndex',
-);
+export const RegionIndex = intBrand<RegionIndexBrand, 'RegionIndex'>('RegionIndex', 0, 0xffff);
 export type RegionIndex = t.TypeOf<typeof RegionIndex>;
 
 /** Ring index within its direction as carried on the wire (u16). */
 export interface RingIndexBrand {
   readonly RingIndex: unique symbol;
 }
-export const RingIndex = t.brand(
-  t.number,
-  (n): n is t.Branded<number, RingIndexBrand> => isInteger(n) && n >= 0 && n <= 0xffff,
-  'RingIndex',
-);
+export const RingIndex = intBrand<RingIndexBrand, 'RingIndex'>('RingIndex', 0, 0xffff);
 export type RingIndex = t.TypeOf<typeof RingIndex>;
 
 /** Protocol version, `(major << 8) | minor` (u16). */
 export interface VersionBrand {
   readonly Version: unique symbol;
 }
-export const Version = t.brand(
-  t.number,
-  (n): n is t.Branded<number, VersionBrand> => isInteger(n) && n >= 0 && n <= 0xffff,
-  'Version',
-);
+export const Version = intBrand<VersionBrand, 'Version'>('Version', 0, 0xffff);
 export type Version = t.TypeOf<typeof Version>;
 
 export const MEMIF_VERSION = 0x0200 as Version;
