@@ -1,12 +1,10 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { memif } from '../../src/index';
-import type { MemifInterface, MemifOptions } from '../../src/index';
-import { loadNative } from '../../src/native-bridge';
-import { Testpmd, requireTestpmd } from '../helpers/testpmd';
+import type { MemifOptions } from '../../src/index';
 import type { TestpmdOptions } from '../helpers/testpmd';
-import { abstractName, tempDir, waitForState } from '../helpers/states';
+import { useInterop } from '../helpers/interop';
+import { abstractName, waitForState } from '../helpers/states';
 import { runCli } from '../helpers/cli';
 
 /**
@@ -15,49 +13,16 @@ import { runCli } from '../helpers/cli';
  */
 describe('interop: control plane with dpdk-testpmd', function () {
   this.timeout(60000);
-  const native = loadNative();
-  let dir: string;
-  let cleanup: () => void;
-  let peers: Testpmd[] = [];
-  let ifaces: MemifInterface[] = [];
-  let baseline: number;
-
-  before(function () {
-    requireTestpmd(this);
-  });
-
-  beforeEach(() => {
-    ({ dir, cleanup } = tempDir());
-    baseline = native.liveHandles();
-  });
-
-  afterEach(async () => {
-    await Promise.all(ifaces.map((i) => i.close()));
-    await Promise.all(peers.map((p) => p.stop()));
-    ifaces = [];
-    peers = [];
-    cleanup();
-    expect(native.liveHandles(), 'native handles left open').to.equal(baseline);
-  });
-
-  const testpmd = (options: TestpmdOptions): Testpmd => {
-    const t = new Testpmd(options);
-    peers.push(t);
-    return t;
-  };
-
-  const ours = (options: MemifOptions): MemifInterface => {
-    const i = memif({ retry: { initialMs: 200 }, ...options });
-    ifaces.push(i);
-    return i;
-  };
+  const live = useInterop(200);
+  const testpmd = (options: TestpmdOptions) => live.testpmd(options);
+  const ours = (options: MemifOptions) => live.ours(options);
 
   const DPDK_CONNECTED = /memif_connect\(\): Connected\./;
 
   for (const kind of ['file', 'abstract'] as const) {
     const address = () =>
       kind === 'file'
-        ? { socket: path.join(dir, 'memif.sock'), abstract: false }
+        ? { socket: path.join(live.dir, 'memif.sock'), abstract: false }
         : { socket: abstractName().slice(1), abstract: true };
     const ourSocket = (a: { socket: string; abstract: boolean }) =>
       a.abstract ? '@' + a.socket : a.socket;
@@ -89,14 +54,14 @@ describe('interop: control plane with dpdk-testpmd', function () {
   }
 
   it('connects with a matching secret (both roles)', async () => {
-    const socket = path.join(dir, 'secret.sock');
+    const socket = path.join(live.dir, 'secret.sock');
     const peer = testpmd({ role: 'server', socket, devargs: ['secret=open-sesame'] });
     await peer.ready();
     const client = ours({ role: 'client', socket, secret: 'open-sesame' });
     await waitForState(client, 'connected');
     await peer.waitFor(DPDK_CONNECTED);
 
-    const socket2 = path.join(dir, 'secret2.sock');
+    const socket2 = path.join(live.dir, 'secret2.sock');
     const server = ours({ role: 'server', socket: socket2, secret: 'open-sesame' });
     const peer2 = testpmd({ role: 'client', socket: socket2, devargs: ['secret=open-sesame'] });
     await waitForState(server, 'connected');
@@ -104,7 +69,7 @@ describe('interop: control plane with dpdk-testpmd', function () {
   });
 
   it('surfaces a testpmd server refusing a wrong secret', async () => {
-    const socket = path.join(dir, 'secret.sock');
+    const socket = path.join(live.dir, 'secret.sock');
     const peer = testpmd({ role: 'server', socket, devargs: ['secret=open-sesame'] });
     await peer.ready();
     const client = ours({ role: 'client', socket, secret: 'wrong' });
@@ -116,7 +81,7 @@ describe('interop: control plane with dpdk-testpmd', function () {
   });
 
   it('refuses a testpmd client with a wrong secret and says so to it', async () => {
-    const socket = path.join(dir, 'secret.sock');
+    const socket = path.join(live.dir, 'secret.sock');
     const server = ours({ role: 'server', socket, secret: 'open-sesame' });
     await waitForState(server, 'listening');
     const peer = testpmd({ role: 'client', socket, devargs: ['secret=wrong'] });
@@ -126,7 +91,7 @@ describe('interop: control plane with dpdk-testpmd', function () {
   });
 
   it('surfaces a wrong interface id', async () => {
-    const socket = path.join(dir, 'id.sock');
+    const socket = path.join(live.dir, 'id.sock');
     const peer = testpmd({ role: 'server', socket, id: 0 });
     await peer.ready();
     const client = ours({ role: 'client', socket, id: 1 });
@@ -135,7 +100,7 @@ describe('interop: control plane with dpdk-testpmd', function () {
   });
 
   it('connects two interfaces (ids 0 and 1) on one socket, both roles', async () => {
-    const socket = path.join(dir, 'two.sock');
+    const socket = path.join(live.dir, 'two.sock');
     const peer = testpmd({ role: 'server', socket, ids: [0, 1], args: ['--nb-cores=1'] });
     await peer.ready();
     const c0 = ours({ role: 'client', socket, id: 0, interfaceName: 'zero' });
@@ -144,7 +109,7 @@ describe('interop: control plane with dpdk-testpmd', function () {
     await peer.waitFor(/Remote interface zero connected/);
     await peer.waitFor(/Remote interface one connected/);
 
-    const socket2 = path.join(dir, 'two-servers.sock');
+    const socket2 = path.join(live.dir, 'two-servers.sock');
     const s0 = ours({ role: 'server', socket: socket2, id: 0 });
     const s1 = ours({ role: 'server', socket: socket2, id: 1 });
     const peer2 = testpmd({ role: 'client', socket: socket2, ids: [0, 1] });
@@ -158,7 +123,7 @@ describe('interop: control plane with dpdk-testpmd', function () {
   });
 
   it('sees a testpmd server killed with SIGKILL, then reconnects to a new one', async () => {
-    const socket = path.join(dir, 'kill.sock');
+    const socket = path.join(live.dir, 'kill.sock');
     const first = testpmd({ role: 'server', socket });
     await first.ready();
     const client = ours({ role: 'client', socket });
@@ -181,7 +146,7 @@ describe('interop: control plane with dpdk-testpmd', function () {
     for (const abstract of [false, true]) {
       const label = abstract ? '@name' : 'file';
       it(`as client against a testpmd server (${label}): connected, exit 0`, async () => {
-        const name = abstract ? abstractName().slice(1) : path.join(dir, 'cli.sock');
+        const name = abstract ? abstractName().slice(1) : path.join(live.dir, 'cli.sock');
         const peer = testpmd({ role: 'server', socket: name, abstract });
         await peer.ready();
         const run = await runCli([
@@ -206,7 +171,7 @@ describe('interop: control plane with dpdk-testpmd', function () {
       });
 
       it(`as server against a testpmd client (${label}): connected, exit 0`, async () => {
-        const name = abstract ? abstractName().slice(1) : path.join(dir, 'cli-srv.sock');
+        const name = abstract ? abstractName().slice(1) : path.join(live.dir, 'cli-srv.sock');
         const run = runCli([
           'connect',
           '--role',

@@ -1,12 +1,11 @@
 import { expect } from 'chai';
 import * as path from 'node:path';
-import { memif } from '../../src/index';
 import type { MemifInterface, MemifOptions, QueueStats } from '../../src/index';
-import { loadNative } from '../../src/native-bridge';
 import { checkGenFrame, parseMac, writeGenFrame } from '../../src/cli/frames';
-import { Testpmd, requireTestpmd } from '../helpers/testpmd';
+import { Testpmd } from '../helpers/testpmd';
+import { useInterop } from '../helpers/interop';
 import type { PortStats, TestpmdOptions } from '../helpers/testpmd';
-import { recordStates, tempDir, waitForState } from '../helpers/states';
+import { recordStates, waitForState } from '../helpers/states';
 
 /**
  * The data path against DPDK 22.11's net_memif in dpdk-testpmd: frames through its forwarding
@@ -146,50 +145,16 @@ const FORWARDING = /packet forwarding - ports=/;
 
 describe('interop: data path with dpdk-testpmd', function () {
   this.timeout(60000);
-  const native = loadNative();
-  let dir: string;
-  let cleanup: () => void;
-  let peers: Testpmd[] = [];
-  let ifaces: MemifInterface[] = [];
-  let baseline: number;
-
-  before(function () {
-    requireTestpmd(this);
-  });
-
-  beforeEach(() => {
-    ({ dir, cleanup } = tempDir());
-    baseline = native.liveHandles();
-  });
-
-  afterEach(async () => {
-    // testpmd first (a test that failed half-way may have left it running), then ours.
-    await Promise.all(peers.map((p) => p.stop()));
-    await Promise.all(ifaces.map((i) => i.close()));
-    peers = [];
-    ifaces = [];
-    cleanup();
-    expect(native.liveHandles(), 'native handles left open').to.equal(baseline);
-  });
-
-  const testpmd = (options: TestpmdOptions): Testpmd => {
-    const t = new Testpmd(options);
-    peers.push(t);
-    return t;
-  };
-
-  const ours = (options: MemifOptions): MemifInterface => {
-    const i = memif({ retry: { initialMs: 100 }, ...options });
-    ifaces.push(i);
-    return i;
-  };
+  const live = useInterop(100);
+  const testpmd = (options: TestpmdOptions) => live.testpmd(options);
+  const ours = (options: MemifOptions) => live.ours(options);
 
   /** testpmd listens, we connect; resolves once testpmd forwards. */
   const withTestpmdServer = async (
     peer: Omit<TestpmdOptions, 'role' | 'socket'>,
     options: MemifOptions = {},
   ): Promise<{ peer: Testpmd; iface: MemifInterface }> => {
-    const socket = path.join(dir, 'memif.sock');
+    const socket = path.join(live.dir, 'memif.sock');
     const t = testpmd({
       role: 'server',
       socket,
@@ -208,7 +173,7 @@ describe('interop: data path with dpdk-testpmd', function () {
     peer: Omit<TestpmdOptions, 'role' | 'socket'>,
     options: MemifOptions = {},
   ): Promise<{ peer: Testpmd; iface: MemifInterface }> => {
-    const socket = path.join(dir, 'memif.sock');
+    const socket = path.join(live.dir, 'memif.sock');
     const iface = ours({ role: 'server', socket, ...options });
     await waitForState(iface, 'listening');
     // A testpmd client flushes its rx queues when forwarding starts unless told not to.
@@ -289,7 +254,7 @@ describe('interop: data path with dpdk-testpmd', function () {
 
   it('testpmd txonly (client, 3 ports) → our three servers, one per rx mode: each receives exactly what testpmd sent', async () => {
     // One testpmd for all three rx modes: ports 0..2 are interfaces 0..2 of one socket.
-    const socket = path.join(dir, 'txonly.sock');
+    const socket = path.join(live.dir, 'txonly.sock');
     const modes = ['interrupt', 'polling', 'adaptive'] as const;
     const servers = modes.map((rxMode, id) => ours({ role: 'server', socket, id, rxMode }));
     await Promise.all(servers.map((s) => waitForState(s, 'listening')));
