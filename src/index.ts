@@ -5,11 +5,14 @@
 export { memif } from './streams/memif';
 export type { MemifInterface, InterfaceStats } from './streams/memif';
 export { Burst } from './streams/burst';
+// Packet operators: parsing, filters, rewrites and checksums, icmpResponder, bursts, rates, pcap.
+export * from './streams/operators';
 export { ZeroCopyTx, TxSlots } from './streams/zero-copy-tx';
 export type { RxMode } from './streams/data-path';
 export type { QueueStats, DropReason } from './streams/counters';
 export { resolveOptions, OptionsError, DEFAULT_SOCKET } from './control/options';
 export type { MemifOptions, ResolvedOptions } from './control/options';
+export type { RetryPolicy } from './control/handshake/types';
 export type {
   ConnectionState,
   ListeningState,

@@ -65,6 +65,7 @@ export class ZeroCopyTx {
   private readonly capacities = new Uint32Array(MAX_SLOTS);
   private readonly scratch = new Uint32Array(MAX_SLOTS);
 
+  /** @internal Made by `iface.txZeroCopy(q)`. */
   constructor(
     /** The queue index. */
     readonly queue: number,
