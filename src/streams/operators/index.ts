@@ -1,6 +1,21 @@
 /**
  * Packet operators: zero-copy parsing, BPF-like filters, in-place rewrites and checksums, an
  * ICMP / ARP / ND responder, burst and rate helpers, pcap files.
+ *
+ * Conventions:
+ * - Parsing never copies and never throws: {@link parsePacket} returns a `ParsedPacket` (layers
+ *   `ethernet`, `network`, `transport`, discriminated by `kind`, holding views of the frame) or a
+ *   `MalformedPacket` (`reason`, `offset`). Operators that parse ({@link parse},
+ *   {@link filterPackets}) drop malformed frames, handing them to an optional `onMalformed` sink
+ *   (a callback, a `Subject`, a {@link MalformedCounter}).
+ * - Frames that an operator does not emit go to a {@link Sink} option (`onMalformed`,
+ *   `passThrough`, `onDrop`): only `next` is called; completion and errors stay on the stream.
+ * - Rewrites work in place and return the frame, so they compose with `map`; the ones that
+ *   lengthen a frame ({@link pushVlan}, {@link setVlan} on an untagged frame) return a new one,
+ *   and {@link popVlan} returns a shorter view of the same memory.
+ * - `mode` (`'ethernet'`, the default, or `'ip'`) says how frames start, as the memif mode does.
+ * - Checksum helpers take a frame (with its mode) or a packet already parsed; `verify*` says
+ *   `undefined` when there is nothing to verify.
  */
 
 // Parsing
@@ -27,7 +42,7 @@ export { parseEthernet, VLAN_TPIDS } from './parse-ethernet';
 export { parseArp } from './parse-arp';
 export { parseIpv4 } from './parse-ipv4';
 export { parseIpv6 } from './parse-ipv6';
-export { parseTransport, IP_PROTO } from './parse-transport';
+export { parseTransport } from './parse-transport';
 export { parsePacket, parseNetwork, ETHERTYPE } from './parse-packet';
 export { parse } from './parse';
 export type { ParseOptions } from './parse';

@@ -12,7 +12,9 @@ export const PCAP_MAGIC_NS = 0xa1b23c4d;
 export const PCAP_SNAPLEN = 262144;
 /** Link types: 1 Ethernet, 101 raw IP (LINKTYPE_RAW). */
 export const LINKTYPE = { ethernet: 1, raw: 101 } as const;
+/** Size of the global header. */
 export const GLOBAL_HEADER_LENGTH = 24;
+/** Size of a record header. */
 export const RECORD_HEADER_LENGTH = 16;
 
 /** What the global header says. */

@@ -33,9 +33,9 @@ export class PcapWriter {
     if (this.failure !== undefined) throw this.failure;
     const caplen = Math.min(packet.length, PCAP_SNAPLEN);
     if (this.used + RECORD_HEADER_LENGTH + caplen > CHUNK) this.flush();
-    const ms = this.now();
-    const sec = Math.floor(ms / 1000);
-    const usec = Math.min(999999, Math.round((ms - sec * 1000) * 1000));
+    const us = Math.round(this.now() * 1000);
+    const sec = Math.floor(us / 1e6);
+    const usec = us - sec * 1e6;
     const b = this.buf;
     b.writeUInt32LE(sec >>> 0, this.used);
     b.writeUInt32LE(usec, this.used + 4);
@@ -62,13 +62,17 @@ export class PcapWriter {
     this.used = 0;
   }
 
-  /** Flushes (unless `discard`) and closes the file; the descriptor is closed even if that throws. */
+  /**
+   * Flushes (unless `discard`) and closes the file; the descriptor is closed even if that throws
+   * (a failed background flush is thrown here too).
+   */
   close(discard = false): void {
     if (this.pending) clearImmediate(this.pending);
     this.pending = undefined;
     const fd = this.fd;
     if (fd === undefined) return;
     try {
+      if (this.failure !== undefined) throw this.failure;
       if (!discard) this.flush();
     } finally {
       this.fd = undefined;
