@@ -4,6 +4,9 @@ import { connect, connectHelp } from './commands/connect';
 import { echo, echoHelp } from './commands/echo';
 import { gen, genHelp } from './commands/gen';
 import { sink, sinkHelp } from './commands/sink';
+import { respond, respondHelp } from './commands/respond';
+import { ping, pingHelp } from './commands/ping';
+import { dump, dumpHelp } from './commands/dump';
 
 type Command = (args: string[]) => Promise<number>;
 
@@ -16,6 +19,21 @@ const commands: Record<string, { run: Command; summary: string; help: string }> 
   echo: { run: echo, summary: 'send every received frame back', help: echoHelp },
   sink: { run: sink, summary: 'count received frames', help: sinkHelp },
   gen: { run: gen, summary: 'send numbered frames and check what comes back', help: genHelp },
+  respond: {
+    run: respond,
+    summary: 'answer ARP, ping and IPv6 neighbor solicitation for some addresses',
+    help: respondHelp,
+  },
+  ping: {
+    run: ping,
+    summary: 'ARP for a target, then ping it and print round trips',
+    help: pingHelp,
+  },
+  dump: {
+    run: dump,
+    summary: 'print a line per received frame, optionally to a pcap file',
+    help: dumpHelp,
+  },
 };
 
 const usage = `Usage: rx-memif <command> [options]

@@ -1,0 +1,284 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import { memif } from '../../src/index';
+import type { MemifInterface } from '../../src/index';
+import { arpRequest } from '../../src/cli/packets';
+import { runCli } from '../helpers/cli';
+import type { CliRun } from '../helpers/cli';
+import { tempDir, waitForState } from '../helpers/states';
+import { Testpmd, requireTestpmd } from '../helpers/testpmd';
+
+type Json = Record<string, unknown>;
+const events = (lines: Json[], event: string): Json[] => lines.filter((l) => l.event === event);
+
+describe('cli: respond, ping, dump', function () {
+  this.timeout(60000);
+  let dir = '';
+  let cleanup: () => void = () => undefined;
+  let children: CliRun[] = [];
+  let peers: Testpmd[] = [];
+  let ifaces: MemifInterface[] = [];
+
+  beforeEach(() => {
+    ({ dir, cleanup } = tempDir());
+  });
+
+  afterEach(async () => {
+    for (const c of children) c.kill('SIGKILL');
+    await Promise.all(children);
+    await Promise.all(peers.map((p) => p.stop()));
+    await Promise.all(ifaces.map((i) => i.close()));
+    children = [];
+    peers = [];
+    ifaces = [];
+    cleanup();
+  });
+
+  const cli = (args: string[]): CliRun => {
+    const c = runCli(args);
+    children.push(c);
+    return c;
+  };
+
+  describe('bad options exit 2, --help exits 0', () => {
+    const bad: [string, string[], RegExp][] = [
+      ['ping without --target', ['ping', '--ip', '192.0.2.2/24'], /--target/],
+      ['ping without --ip', ['ping', '--target', '192.0.2.1'], /--ip/],
+      [
+        'ping with a bad target',
+        ['ping', '--ip', '192.0.2.2', '--target', '300.1.1.1'],
+        /--target/,
+      ],
+      [
+        'ping --count 0',
+        ['ping', '--ip', '10.0.0.1', '--target', '10.0.0.2', '--count', '0'],
+        /--count/,
+      ],
+      [
+        'ping --interval x',
+        ['ping', '--ip', '10.0.0.1', '--target', '10.0.0.2', '--interval', 'x'],
+        /--interval/,
+      ],
+      ['respond without an address', ['respond'], /--ip/],
+      ['respond --ip with IPv6', ['respond', '--ip', 'fd00::1'], /--ip/],
+      ['respond --ip6 garbage', ['respond', '--ip6', 'nope/64'], /--ip6/],
+      ['respond --mac garbage', ['respond', '--ip', '10.0.0.1', '--mac', 'zz'], /mac/i],
+      ['dump --count 0', ['dump', '--count', '0'], /--count/],
+      ['dump with an unknown option', ['dump', '--bogus'], /bogus/],
+    ];
+    for (const [name, args, message] of bad)
+      it(name, async () => {
+        const r = await cli(args);
+        expect(r.code, r.stderr).to.equal(2);
+        expect(r.stderr).to.match(message);
+      });
+
+    for (const command of ['respond', 'ping', 'dump'])
+      it(`${command} --help`, async () => {
+        const r = await cli([command, '--help']);
+        expect(r.code).to.equal(0);
+        expect(r.stdout).to.contain(`Usage: rx-memif ${command}`);
+        expect(r.stdout).to.contain('--socket');
+      });
+
+    it('the command list names them', async () => {
+      const r = await cli(['--help']);
+      expect(r.stdout)
+        .to.match(/respond/)
+        .and.match(/ping/)
+        .and.match(/dump/);
+    });
+  });
+
+  describe('against dpdk-testpmd', () => {
+    before(function () {
+      requireTestpmd(this);
+    });
+
+    it('ping gets replies from testpmd in icmpecho mode', async () => {
+      const socket = path.join(dir, 'memif.sock');
+      const peer = new Testpmd({ role: 'server', socket, forwardMode: 'icmpecho' });
+      peers.push(peer);
+      await peer.ready();
+      const portMac = (await peer.waitFor(/Port 0: ([0-9A-F:]{17})/))[1].toLowerCase();
+      const r = await cli([
+        'ping',
+        '--socket',
+        socket,
+        '--ip',
+        '192.0.2.2/24',
+        '--target',
+        '192.0.2.1',
+        '--count',
+        '4',
+        '--interval',
+        '100',
+        '--secs',
+        '30',
+        '--json',
+      ]);
+      expect(r.code, r.stdout + r.stderr).to.equal(0);
+      const lines = r.json();
+      expect(events(lines, 'arp')[0]).to.deep.include({ target: '192.0.2.1', mac: portMac });
+      const replies = events(lines, 'reply');
+      expect(replies.map((l) => l.seq)).to.deep.equal([1, 2, 3, 4]);
+      for (const l of replies) {
+        expect(l).to.include({ bytes: 64, from: '192.0.2.1' });
+        expect(l.rttMs).to.be.a('number').and.be.greaterThan(0);
+      }
+      const [summary] = events(lines, 'summary');
+      expect(summary).to.include({ transmitted: 4, received: 4, loss: 0, connected: true });
+      const rtt = summary.rttMs as Record<string, number>;
+      expect(rtt.min).to.be.at.most(rtt.avg);
+      expect(rtt.avg).to.be.at.most(rtt.max);
+      expect(rtt.p99).to.be.at.most(rtt.max);
+    });
+
+    it('ping exits 1 when nothing answers (testpmd rxonly)', async () => {
+      const socket = path.join(dir, 'memif.sock');
+      const peer = new Testpmd({ role: 'server', socket, forwardMode: 'rxonly' });
+      peers.push(peer);
+      await peer.ready();
+      const r = await cli([
+        'ping',
+        '--socket',
+        socket,
+        '--ip',
+        '192.0.2.2/24',
+        '--target',
+        '192.0.2.1',
+        '--secs',
+        '4',
+      ]);
+      expect(r.code, r.stdout + r.stderr).to.equal(1);
+      expect(r.stdout).to.match(/no ARP reply from 192\.0\.2\.1/);
+    });
+  });
+
+  it('respond (server) answers ping (client), both rx-memif processes', async () => {
+    const socket = path.join(dir, 'memif.sock');
+    const server = cli([
+      'respond',
+      '--role',
+      'server',
+      '--socket',
+      socket,
+      '--ip',
+      '192.0.2.1/24',
+      '--mac',
+      '02:00:00:00:00:01',
+      '--json',
+    ]);
+    await server.waitForLine(/"listening"/);
+    const r = await cli([
+      'ping',
+      '--role',
+      'client',
+      '--socket',
+      socket,
+      '--ip',
+      '192.0.2.2/24',
+      '--target',
+      '192.0.2.1',
+      '--count',
+      '5',
+      '--interval',
+      '50',
+      '--json',
+    ]);
+    expect(r.code, r.stdout + r.stderr).to.equal(0);
+    const lines = r.json();
+    expect(events(lines, 'arp')[0]).to.include({ mac: '02:00:00:00:00:01' });
+    expect(events(lines, 'reply')).to.have.length(5);
+    expect(events(lines, 'summary')[0]).to.include({ transmitted: 5, received: 5, loss: 0 });
+    server.kill('SIGINT');
+    const s = await server;
+    const [summary] = events(s.json(), 'summary');
+    expect(summary).to.include({ lost: 0, corrupt: 0 });
+    expect(summary.answered).to.deep.include({ arp: 1, icmp: 5 });
+    expect((summary.rx as Json).packets).to.equal(6);
+    expect((summary.tx as Json).packets).to.equal(6);
+  });
+
+  it('dump writes a pcap file that tshark reads, one record per frame', async function () {
+    if (spawnSync('sh', ['-c', 'command -v tshark']).status !== 0) {
+      if (process.env.CI === 'true') throw new Error('tshark is missing (CI=true)');
+      this.skip();
+    }
+    const socket = path.join(dir, 'memif.sock');
+    const file = path.join(dir, 'dump.pcap');
+    const dumper = cli([
+      'dump',
+      '--role',
+      'server',
+      '--socket',
+      socket,
+      '--pcap',
+      file,
+      '--count',
+      '7',
+      '--secs',
+      '30',
+      '--json',
+    ]);
+    await dumper.waitForLine(/"listening"/);
+    const client = memif({ role: 'client', socket, mac: '02:00:00:00:00:02' });
+    ifaces.push(client);
+    await waitForState(client, 'connected');
+    const udp = Uint8Array.from(
+      Buffer.from(
+        'ffffffffffff' +
+          '020000000002' +
+          '0800' +
+          '4500001e000100004011f6cac0000202c0000201' + // 192.0.2.2 > 192.0.2.1 UDP
+          '303904d2000a0000' + // 12345 > 1234
+          '6869',
+        'hex',
+      ),
+    );
+    const frames = Array.from({ length: 7 }, () => udp);
+    expect(await client.send(frames)).to.equal(7);
+    const r = await dumper;
+    expect(r.code, r.stdout + r.stderr).to.equal(0);
+    const packets = events(r.json(), 'packet');
+    expect(packets).to.have.length(7);
+    expect(packets[0]).to.include({
+      src: '02:00:00:00:00:02',
+      dst: 'ff:ff:ff:ff:ff:ff',
+      srcIp: '192.0.2.2',
+      dstIp: '192.0.2.1',
+      proto: 'udp',
+      srcPort: 12345,
+      dstPort: 1234,
+      length: udp.length,
+    });
+    expect(events(r.json(), 'summary')[0]).to.include({ packets: 7, pcap: file });
+    const t = spawnSync('tshark', ['-r', file, '-T', 'fields', '-e', 'udp.dstport'], {
+      encoding: 'utf8',
+    });
+    expect(t.status, t.stderr).to.equal(0);
+    expect(t.stdout.trim().split('\n')).to.deep.equal(Array(7).fill('1234'));
+  });
+
+  it('dump prints tcpdump-like lines when stdout is not a terminal', async () => {
+    const socket = path.join(dir, 'memif.sock');
+    const dumper = cli(['dump', '--role', 'server', '--socket', socket, '--count', '2']);
+    await dumper.waitForLine(/listening/);
+    const client = memif({ role: 'client', socket, mac: '02:00:00:00:00:02' });
+    ifaces.push(client);
+    await waitForState(client, 'connected');
+    const arp = arpRequest(
+      Uint8Array.of(2, 0, 0, 0, 0, 2),
+      Uint8Array.of(192, 0, 2, 2),
+      Uint8Array.of(192, 0, 2, 1),
+    );
+    await client.send([arp, arp]);
+    const r = await dumper;
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(
+      /^\d\d:\d\d:\d\d\.\d{6} 02:00:00:00:00:02 > ff:ff:ff:ff:ff:ff, ARP, Request who-has 192\.0\.2\.1 tell 192\.0\.2\.2, length 42$/m,
+    );
+    expect(r.stdout).not.to.contain('\r');
+  });
+});
