@@ -24,6 +24,39 @@ constexpr std::size_t kMaxFdsPerMessage = 16;
 constexpr std::size_t kControlBuffer =
     CMSG_SPACE(sizeof(ucred)) + CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage);
 
+// Reads and drops whatever the peer sent that we will never handle, closing any fds in it.
+// Closing an AF_UNIX socket with unread data makes the kernel report ECONNRESET to the peer
+// *before* the datagrams still queued for it, so our last words (a DISCONNECT and its reason)
+// would be lost to any peer that stops at the error (VPP, libmemif and DPDK all do).
+void DiscardUnread(int fd) noexcept {
+  for (int i = 0; i < 1024; ++i) {
+    unsigned char data[kReceiveBuffer];
+    union {
+      cmsghdr align;
+      unsigned char bytes[kControlBuffer];
+    } control;
+    iovec iov{data, sizeof data};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.bytes;
+    msg.msg_controllen = sizeof control.bytes;
+    ssize_t length = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    if (length < 0 && errno == EINTR) continue;
+    if (length < 0) return;
+    for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
+      if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
+      std::size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (std::size_t k = 0; k < count; ++k) {
+        int passed;
+        std::memcpy(&passed, CMSG_DATA(cmsg) + k * sizeof(int), sizeof(int));
+        ::close(passed);
+      }
+    }
+    if (length == 0 && msg.msg_controllen == 0) return;  // EOF
+  }
+}
+
 }  // namespace
 
 Napi::Function ControlChannel::DefineClass(Napi::Env env) {
@@ -141,7 +174,12 @@ void ControlChannel::OnPoll(int status, int events) noexcept {
   Napi::Env env = Env();
   Guard(env, [&] {
     if (status < 0) {
-      End(env, -status, "uv_poll");
+      // libuv reports POLLERR as UV_EBADF (and stops the handle). On this socket POLLERR means a
+      // pending socket error, in practice ECONNRESET: the peer closed while something we sent
+      // was still unread. What the peer sent before closing (its DISCONNECT and the reason in
+      // it) is still queued behind that error: read it, then end.
+      ReadAll(env, UV_DISCONNECT);
+      if (IsOpen()) End(env, -status, "uv_poll");
     } else {
       ReadAll(env, events);
     }
@@ -150,6 +188,7 @@ void ControlChannel::OnPoll(int status, int events) noexcept {
 
 void ControlChannel::ReadAll(Napi::Env env, int events) {
   Napi::Object self = Value();
+  bool reset_seen = false;
   // Everything queued is read in one wake; a callback may close the channel in between.
   while (IsOpen()) {
     Napi::HandleScope scope(env);
@@ -169,6 +208,12 @@ void ControlChannel::ReadAll(Napi::Env env, int events) {
     if (length < 0) {
       int err = errno;
       if (err == EINTR) continue;
+      // ECONNRESET only says the peer closed with our data unread. Reporting it cleared it;
+      // the datagrams the peer sent before closing come next, then EOF.
+      if (err == ECONNRESET && !reset_seen) {
+        reset_seen = true;
+        continue;
+      }
       if (err == EAGAIN || err == EWOULDBLOCK) {
         // Hang-up with nothing left to read.
         if ((events & UV_DISCONNECT) != 0) End(env, 0, "");
@@ -232,6 +277,7 @@ void ControlChannel::Release() noexcept {
     poller_ = nullptr;
   }
   if (fd_ >= 0) {
+    DiscardUnread(fd_);
     ::close(fd_);
     fd_ = -1;
   }

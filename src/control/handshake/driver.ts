@@ -12,6 +12,7 @@ export class HandshakeDriver<S> {
   private readonly queue: HandshakeEvent[] = [];
   private running = false;
   private readonly timers = new Map<TimerName, Subscription>();
+  private readonly afterRun: (() => void)[] = [];
 
   constructor(
     private readonly machine: Machine<S>,
@@ -38,7 +39,17 @@ export class HandshakeDriver<S> {
       }
     } finally {
       this.running = false;
+      for (let fn = this.afterRun.shift(); fn; fn = this.afterRun.shift()) fn();
     }
+  }
+
+  /**
+   * Runs `fn` once no step is running: at once, or, when called from inside a step (a command's
+   * callback, such as a state$ subscriber), right after the queued events have all been run.
+   */
+  whenIdle(fn: () => void): void {
+    if (this.running) this.afterRun.push(fn);
+    else fn();
   }
 
   /** Cancels pending timers (the machine's state is left as it is). */

@@ -157,6 +157,9 @@ const ringProblem = (
     overlaps(span, ringSpan(cfg.cacheLineSize, r.region, r.offset, r.log2RingSize)),
   );
   if (clash) return `${name} overlaps ${ringName(clash.direction, clash.index)}`;
+  // head and tail are 16-bit atomics: the data path cannot use a ring at an odd offset (and
+  // would throw out of CONNECT's step, taking the process down).
+  if (m.offset % 2 !== 0) return `${name} is at odd offset ${m.offset}`;
   return null;
 };
 

@@ -42,14 +42,16 @@ export class ControlConnection {
 
   /**
    * Sends a message; a failure (peer gone) is reported as `socket-closed` to the sink,
-   * after the current step, rather than thrown into the machine.
+   * after the current step, rather than thrown into the machine. It is reported only after the
+   * channel has read what is queued: a peer that closed (EPIPE) usually said why first, and
+   * its DISCONNECT, then EOF, end the connection with its reason instead.
    */
   send(message: ControlMessage, fd?: number): void {
     if (this.ended) return;
     try {
       this.channel.send(encodeFrame(message), fd);
     } catch (e) {
-      queueMicrotask(() => this.end(`cannot send ${message.type}: ${errorText(e)}`));
+      setImmediate(() => this.end(`cannot send ${message.type}: ${errorText(e)}`));
     }
   }
 

@@ -121,10 +121,15 @@ export class InterfaceRuntime {
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       this.driver.dispatch({ kind: 'close' });
-      this.driver.dispose();
-      if (this.options.role === 'server') listeners.detach(this);
-      this.subject.complete();
-      resolve();
+      // Called from inside a step (a state$ subscriber, an rx callback run by a step), the
+      // close event is only queued: disposing now would drop it, leaving the socket and the
+      // memory open. Finish once it has run.
+      this.driver.whenIdle(() => {
+        this.driver.dispose();
+        if (this.options.role === 'server') listeners.detach(this);
+        this.subject.complete();
+        resolve();
+      });
     });
     return this.closing;
   }
