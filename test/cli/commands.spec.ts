@@ -135,6 +135,40 @@ describe('cli: respond, ping, dump', function () {
       expect(rtt.p99).to.be.at.most(rtt.max);
     });
 
+    it("respond takes a testpmd client's traffic: flowgen frames come back with --echo-other", async () => {
+      const socket = path.join(dir, 'memif.sock');
+      const server = cli([
+        'respond',
+        '--role',
+        'server',
+        '--socket',
+        socket,
+        '--ip',
+        '192.0.2.1/24',
+        '--echo-other',
+        '--secs',
+        '6',
+        '--json',
+      ]);
+      await server.waitForLine(/"status":"listening"/);
+      const peer = new Testpmd({
+        role: 'client',
+        socket,
+        forwardMode: 'flowgen',
+        args: ['--txpkts=64', '--burst=32'],
+      });
+      peers.push(peer);
+      await peer.waitFor(/packet forwarding - ports=/);
+      await new Promise((r) => setTimeout(r, 1500));
+      const [stats] = await peer.stop(); // testpmd first: its counters read 0 once we are gone
+      const r = await server;
+      expect(r.code, r.stdout + r.stderr).to.be.oneOf([0, 1]); // 1: the peer left before the end
+      const [summary] = events(r.json(), 'summary');
+      expect(summary.other as number).to.be.greaterThan(0);
+      expect(stats.rxPackets, 'testpmd received our echoes').to.be.greaterThan(0);
+      expect(stats.rxPackets).to.be.at.most(summary.other as number);
+    });
+
     it('ping exits 1 when nothing answers (testpmd rxonly)', async () => {
       const socket = path.join(dir, 'memif.sock');
       const peer = new Testpmd({ role: 'server', socket, forwardMode: 'rxonly' });
