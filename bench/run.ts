@@ -50,7 +50,8 @@ const ourRate = async (iface: MemifInterface): Promise<number> => {
   return (packets() - a) / ((performance.now() - t0) / 1000);
 };
 
-type Api = 'burst' | 'packet';
+/** `burst-zc`: the burst API with zeroCopyRx (no copy into JS memory), to see what the copy costs. */
+type Api = 'burst' | 'packet' | 'burst-zc';
 
 const oneWayReference = async (size: number): Promise<number> => {
   const socket = socketPath();
@@ -72,10 +73,15 @@ const oneWayReference = async (size: number): Promise<number> => {
 
 const oneWayOurs = async (size: number, api: Api): Promise<number> => {
   const socket = socketPath();
-  const iface = memif({ role: 'server', socket, rxMode: 'polling' });
+  const iface = memif({
+    role: 'server',
+    socket,
+    rxMode: 'polling',
+    zeroCopyRx: api === 'burst-zc',
+  });
   let count = 0;
   const sub =
-    api === 'burst'
+    api !== 'packet'
       ? iface.rxBursts().subscribe((b) => (count += b.count))
       : iface.rx().subscribe(() => count++);
   const tx = new Testpmd({
@@ -191,20 +197,22 @@ const main = async () => {
     rows.push(s);
   };
   log(
-    '| traffic | size | reference testpmd↔testpmd Mpps | rx-memif burst API Mpps (ratio) | rx-memif per-packet Observable Mpps (ratio) |',
+    '| traffic | size | reference testpmd↔testpmd Mpps | rx-memif burst API Mpps (ratio) | rx-memif per-packet Observable Mpps (ratio) | burst API with zeroCopyRx (ratio) |',
   );
-  log('| --- | --- | --- | --- | --- |');
+  log('| --- | --- | --- | --- | --- | --- |');
   for (const kind of ['one way', 'round trip'] as const) {
     for (const size of SIZES) {
       const ref: number[] = [];
       const burst: number[] = [];
       const packet: number[] = [];
+      const zc: number[] = [];
       // Interleaved A B C A B C, so a placement change hits all three alike.
       for (let round = 0; round < ROUNDS; round++) {
         if (kind === 'one way') {
           ref.push(await oneWayReference(size));
           burst.push(await oneWayOurs(size, 'burst'));
           packet.push(await oneWayOurs(size, 'packet'));
+          zc.push(await oneWayOurs(size, 'burst-zc'));
         } else {
           ref.push(await roundTripReference(size));
           burst.push(await roundTripOurs(size, 'burst'));
@@ -216,7 +224,7 @@ const main = async () => {
       }
       const avg = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
       log(
-        `| ${kind} | ${size} B | ${fmt(avg(ref))} | ${fmt(avg(burst))} (${ratio(burst, ref)}) | ${fmt(avg(packet))} (${ratio(packet, ref)}) |`,
+        `| ${kind} | ${size} B | ${fmt(avg(ref))} | ${fmt(avg(burst))} (${ratio(burst, ref)}) | ${fmt(avg(packet))} (${ratio(packet, ref)}) | ${zc.length ? `${fmt(avg(zc))} (${ratio(zc, ref)})` : '—'} |`,
       );
     }
   }
