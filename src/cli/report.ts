@@ -76,12 +76,14 @@ export class TrafficReport {
   }
 
   /** The summary's traffic fields, rates over `secs` (the active period). */
-  summary(secs: number): Record<string, unknown> {
+  summary(activeSecs: number): Record<string, unknown> {
+    // Rates from the secs as printed, so that a reader's packets / secs gives the same figure.
+    const secs = Number(activeSecs.toFixed(3));
     const s = this.iface.stats();
     const rx = sum(s.rx);
     const tx = sum(s.tx);
     return {
-      secs: Number(secs.toFixed(3)),
+      secs,
       rx: { ...rx, mpps: rate(rx.packets, secs) },
       tx: { ...tx, mpps: rate(tx.packets, secs) },
       drops: dropsOf(s),
