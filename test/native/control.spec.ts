@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadNative, MemifError } from '../../src/native-bridge';
 import type { NativeControlChannel, NativeControlListener } from '../../src/native-bridge';
+import { expectMemifError, until } from '../helpers/expect';
 
 const native = loadNative();
 const { errno } = os.constants;
@@ -20,27 +21,7 @@ const addonFile = (): string => {
   return builds.find((f) => fs.existsSync(f)) ?? builds[0];
 };
 
-const expectMemifError = (run: () => unknown, code: string, errnoValue: number): MemifError => {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught, `expected ${code}`).to.be.instanceOf(MemifError);
-  const error = caught as MemifError;
-  expect(error.code).to.equal(code);
-  expect(error.errno).to.equal(errnoValue);
-  return error;
-};
 
-const until = async (condition: () => boolean, what: string, ms = 3000): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-};
 
 interface Frame {
   frame: Uint8Array;

@@ -1,34 +1,15 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { loadNative, MemifError } from '../../src/native-bridge';
+import { loadNative } from '../../src/native-bridge';
 import type { NativeControlChannel, NativeRegion } from '../../src/native-bridge';
+import { expectMemifError, until } from '../helpers/expect';
 
 const native = loadNative();
 const { errno } = os.constants;
 const F_SEAL_SHRINK = 0x0002;
 
-const expectMemifError = (run: () => unknown, code: string, errnoValue: number): MemifError => {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught, `expected ${code}`).to.be.instanceOf(MemifError);
-  const error = caught as MemifError;
-  expect(error.code).to.equal(code);
-  expect(error.errno).to.equal(errnoValue);
-  return error;
-};
 
-const until = async (condition: () => boolean, what: string, ms = 3000): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-};
 
 /** A second, independent fd for the same memfd (like one received from a peer). */
 const reopen = (region: NativeRegion): number => fs.openSync(`/proc/self/fd/${region.fd}`, 'r+');
