@@ -53,23 +53,40 @@ const ourRate = async (iface: MemifInterface): Promise<number> => {
 /** `burst-zc`: the burst API with zeroCopyRx (no copy into JS memory), to see what the copy costs. */
 type Api = 'burst' | 'packet' | 'burst-zc';
 
-const oneWayReference = async (size: number): Promise<number> => {
-  const socket = socketPath();
-  const rx = new Testpmd({ role: 'server', socket, forwardMode: 'rxonly', mainLcore: 1 });
-  await rx.ready();
-  const tx = new Testpmd({
+/** The traffic source: a testpmd client in `mode`, forwarding on CPU 1. */
+const generator = (socket: string, mode: 'txonly' | 'flowgen', size: number): Testpmd =>
+  new Testpmd({
     role: 'client',
     socket,
-    forwardMode: 'txonly',
+    forwardMode: mode,
     mainLcore: 0,
     args: [`--txpkts=${size}`, '--burst=32'],
   });
-  await rx.waitFor(/memif_connect\(\): Connected/);
+
+/**
+ * testpmd ↔ testpmd: a server in `serverMode` (forwarding on CPU 0) fed by a generator; the
+ * rate is read from the side that receives the traffic being measured.
+ */
+const reference = async (
+  serverMode: 'rxonly' | 'io',
+  generatorMode: 'txonly' | 'flowgen',
+  size: number,
+): Promise<number> => {
+  const socket = socketPath();
+  const server = new Testpmd({ role: 'server', socket, forwardMode: serverMode, mainLcore: 1 });
+  await server.ready();
+  const gen = generator(socket, generatorMode, size);
+  await server.waitFor(/memif_connect\(\): Connected/);
   await sleep((SECS + 1.5) * 1000);
-  await rx.stop();
-  await tx.stop();
-  return rxPps(rx);
+  // Stop the measured side first: a memif port's counters read 0 once its peer is gone.
+  const measured = serverMode === 'rxonly' ? server : gen;
+  await measured.stop();
+  await (measured === server ? gen : server).stop();
+  return rxPps(measured);
 };
+
+const oneWayReference = (size: number) => reference('rxonly', 'txonly', size);
+const roundTripReference = (size: number) => reference('io', 'flowgen', size);
 
 const oneWayOurs = async (size: number, api: Api): Promise<number> => {
   const socket = socketPath();
@@ -84,37 +101,13 @@ const oneWayOurs = async (size: number, api: Api): Promise<number> => {
     api !== 'packet'
       ? iface.rxBursts().subscribe((b) => (count += b.count))
       : iface.rx().subscribe(() => count++);
-  const tx = new Testpmd({
-    role: 'client',
-    socket,
-    forwardMode: 'txonly',
-    mainLcore: 0,
-    args: [`--txpkts=${size}`, '--burst=32'],
-  });
+  const tx = generator(socket, 'txonly', size);
   await connected(iface);
   const rate = await ourRate(iface);
   await tx.stop();
   sub.unsubscribe();
   await iface.close();
   return count > 0 ? rate : 0;
-};
-
-const roundTripReference = async (size: number): Promise<number> => {
-  const socket = socketPath();
-  const io = new Testpmd({ role: 'server', socket, forwardMode: 'io', mainLcore: 1 });
-  await io.ready();
-  const gen = new Testpmd({
-    role: 'client',
-    socket,
-    forwardMode: 'flowgen',
-    mainLcore: 0,
-    args: [`--txpkts=${size}`, '--burst=32'],
-  });
-  await io.waitFor(/memif_connect\(\): Connected/);
-  await sleep((SECS + 1.5) * 1000);
-  await gen.stop();
-  await io.stop();
-  return rxPps(gen);
 };
 
 const roundTripOurs = async (size: number, api: Api): Promise<number> => {
@@ -124,13 +117,7 @@ const roundTripOurs = async (size: number, api: Api): Promise<number> => {
     api === 'burst'
       ? iface.rxBursts().subscribe((b) => iface.txBursts().next(b))
       : iface.rx().subscribe((p) => iface.tx().next(p));
-  const gen = new Testpmd({
-    role: 'client',
-    socket,
-    forwardMode: 'flowgen',
-    mainLcore: 0,
-    args: [`--txpkts=${size}`, '--burst=32'],
-  });
+  const gen = generator(socket, 'flowgen', size);
   await connected(iface);
   await sleep((SECS + 1.5) * 1000);
   await gen.stop();

@@ -455,6 +455,23 @@ void Queue::RefillSlots() {
   ring_.Head().store(static_cast<std::uint16_t>(head + count), std::memory_order_release);
 }
 
+// The arguments receive() and peek() share: the slab, where to start in it, and the entry arrays.
+static void CheckRxArgs(Napi::Env env, const char* where, std::uint64_t slab_length,
+                        std::uint64_t slab_offset, std::uint64_t max_packets,
+                        std::uint64_t offsets_length, std::uint64_t lengths_length) {
+  const std::string w(where);
+  if (slab_length > kMaxU32) Invalid(env, w + ": slab must be at most 2^32 - 1 bytes");
+  if (slab_offset > slab_length) {
+    Invalid(env, w + ": slabOffset " + std::to_string(slab_offset) + " is beyond the slab (" +
+                     std::to_string(slab_length) + " bytes)");
+  }
+  if (max_packets > offsets_length || max_packets > lengths_length) {
+    Invalid(env, w + ": maxPackets " + std::to_string(max_packets) + " exceeds offsets/lengths (" +
+                     std::to_string(offsets_length) + "/" + std::to_string(lengths_length) +
+                     " entries)");
+  }
+}
+
 Napi::Value Queue::Receive(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   constexpr const char* kWhere = "Queue.receive";
@@ -467,16 +484,7 @@ Napi::Value Queue::Receive(const Napi::CallbackInfo& info) {
   auto lengths =
       ArgTypedArray<std::uint32_t>(info, 3, napi_uint32_array, "a Uint32Array", kWhere, "lengths");
   const std::uint64_t max_packets = ArgInteger(info, 4, kMaxSafeInteger, kWhere, "maxPackets");
-  if (slab.length > kMaxU32) Invalid(env, "Queue.receive: slab must be at most 2^32 - 1 bytes");
-  if (slab_offset > slab.length) {
-    Invalid(env, "Queue.receive: slabOffset " + std::to_string(slab_offset) +
-                     " is beyond the slab (" + std::to_string(slab.length) + " bytes)");
-  }
-  if (max_packets > offsets.length || max_packets > lengths.length) {
-    Invalid(env, "Queue.receive: maxPackets " + std::to_string(max_packets) +
-                     " exceeds offsets/lengths (" + std::to_string(offsets.length) + "/" +
-                     std::to_string(lengths.length) + " entries)");
-  }
+  CheckRxArgs(env, kWhere, slab.length, slab_offset, max_packets, offsets.length, lengths.length);
   if (!Usable(env)) return Napi::Number::New(env, 0);
   if (held_ > 0) ReturnSlots(std::exchange(held_, 0));
   std::uint32_t consumed = 0;
@@ -502,17 +510,8 @@ Napi::Value Queue::Peek(const Napi::CallbackInfo& info) {
   auto lengths =
       ArgTypedArray<std::uint32_t>(info, 4, napi_uint32_array, "a Uint32Array", kWhere, "lengths");
   const std::uint64_t max_packets = ArgInteger(info, 5, kMaxSafeInteger, kWhere, "maxPackets");
-  if (slab.length > kMaxU32) Invalid(env, "Queue.peek: slab must be at most 2^32 - 1 bytes");
-  if (slab_offset > slab.length) {
-    Invalid(env, "Queue.peek: slabOffset " + std::to_string(slab_offset) + " is beyond the slab (" +
-                     std::to_string(slab.length) + " bytes)");
-  }
+  CheckRxArgs(env, kWhere, slab.length, slab_offset, max_packets, offsets.length, lengths.length);
   if (regions.length < 1) Invalid(env, "Queue.peek: regions must hold at least 1 entry");
-  if (max_packets > offsets.length || max_packets > lengths.length) {
-    Invalid(env, "Queue.peek: maxPackets " + std::to_string(max_packets) +
-                     " exceeds offsets/lengths (" + std::to_string(offsets.length) + "/" +
-                     std::to_string(lengths.length) + " entries)");
-  }
   if (!Usable(env)) return Napi::Number::New(env, 0);
   // A peek without release: the previous packets are done with.
   if (held_ > 0) ReturnSlots(std::exchange(held_, 0));
