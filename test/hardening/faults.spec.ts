@@ -19,6 +19,7 @@ import {
   frames,
   hostileLayout,
   serverFrameAfter,
+  until,
 } from './hostile-peer';
 
 const native = loadNative();
@@ -324,6 +325,35 @@ describe('hardening: faults', function () {
         other.close();
       }
       expect(fs.existsSync(socket)).to.equal(false);
+    });
+
+    it('binds the path again for a new server interface, and the old connection carries on', async () => {
+      const socket = path.join(dir(), 'rebound.sock');
+      const first = make({ role: 'server', socket, id: 0 });
+      const c0 = make({ role: 'client', socket, id: 0, retry: { initialMs: 50 } });
+      const c0Log = new StateLog(c0);
+      await c0Log.waitFor((s) => s.status === 'connected', 0, 5000);
+      fs.unlinkSync(socket);
+
+      // Same process, same path: the shared listener is unreachable, so it must listen again.
+      const second = make({ role: 'server', socket, id: 1 });
+      const c1 = make({ role: 'client', socket, id: 1, retry: { initialMs: 50 } });
+      await new StateLog(c1).waitFor((s) => s.status === 'connected', 0, 5000);
+      const ino = fs.statSync(socket).ino;
+
+      let got = 0;
+      first.rx().subscribe(() => got++);
+      await c0.send(Array.from({ length: 100 }, () => new Uint8Array(64)));
+      await until(
+        () => got === 100,
+        () => `${got} of 100 on the first connection`,
+      );
+      expect(c0Log.states.filter((s) => s.status === 'disconnected')).to.deep.equal([]);
+
+      await first.close();
+      expect(fs.statSync(socket).ino, 'the socket file of the second bind stays').to.equal(ino);
+      await second.close();
+      expect(fs.existsSync(socket), 'removed with the last interface').to.equal(false);
     });
   });
 

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { MemifError } from '../../native-bridge/errors';
 import type {
   NativeBinding,
@@ -19,17 +20,48 @@ import type { InterfaceRuntime } from './interface-runtime';
 class SharedListener {
   readonly interfaces = new Map<number, InterfaceRuntime>();
   private readonly pending = new Map<ControlConnection, ReturnType<typeof setTimeout>>();
-  private readonly listener: NativeControlListener;
+  private listener: NativeControlListener;
+  /** The socket file as bound (undefined for an abstract name, which cannot be removed). */
+  private file: { dev: number; ino: number } | undefined;
 
   constructor(
     private readonly native: NativeBinding,
     readonly address: string,
   ) {
-    this.listener = native.ControlListener.listen(
-      address,
+    this.listener = this.listen();
+  }
+
+  private listen(): NativeControlListener {
+    const listener = this.native.ControlListener.listen(
+      this.address,
       (channel) => this.accept(channel),
       () => undefined, // accept() failures (EMFILE, ...) leave the listener up; nothing to undo
     );
+    const stat = this.address.startsWith('@') ? undefined : fs.statSync(this.address);
+    this.file = stat && { dev: stat.dev, ino: stat.ino };
+    return listener;
+  }
+
+  /** False once our socket file was removed or replaced: no new client can reach us. */
+  get reachable(): boolean {
+    if (!this.file) return true;
+    try {
+      const stat = fs.lstatSync(this.address);
+      return stat.dev === this.file.dev && stat.ino === this.file.ino;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Binds the address again for a new interface, after someone deleted our socket file.
+   * Established connections are separate sockets and carry on; if another live listener now
+   * holds the path, listen() throws EADDRINUSE and the old listener stays as it was.
+   */
+  rebind(): void {
+    const fresh = this.listen();
+    this.listener.close(); // unlinks nothing: the path is no longer its file
+    this.listener = fresh;
   }
 
   close(): void {
@@ -110,7 +142,7 @@ class ListenerRegistry {
     if (!shared) {
       shared = new SharedListener(native, socket);
       this.byAddress.set(socket, shared);
-    }
+    } else if (!shared.reachable) shared.rebind();
     shared.interfaces.set(id, iface);
   }
 
