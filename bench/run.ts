@@ -18,6 +18,7 @@ import { firstValueFrom, filter } from 'rxjs';
 import { memif } from '../src/index';
 import type { MemifInterface, RxMode } from '../src/index';
 import { Testpmd, testpmdPath } from '../test/helpers/testpmd';
+import { writeSection } from './results-file';
 
 const SECS = Number(process.env.BENCH_SECS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -226,16 +227,14 @@ const main = async () => {
     (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) ?? [])[1] ??
     'unknown CPU';
   const header = [
-    '# Benchmark results',
-    '',
     `Latest run: ${new Date().toISOString()}, \`npm run bench\` (BENCH_SECS=${SECS}, BENCH_ROUNDS=${ROUNDS}),`,
     `on ${os.cpus().length} vCPU (${cpu}), Node ${process.version}, DPDK testpmd 22.11 (Debian).`,
     'Reference = the same traffic between two testpmd processes, measured in the same run,',
     'interleaved; ratios are rx-memif / reference (Mpps per direction for round trips).',
     '',
   ];
-  fs.writeFileSync(path.join(__dirname, 'RESULTS.md'), [...header, ...rows, ''].join('\n'));
-  console.log('\nwritten to bench/RESULTS.md');
+  writeSection('bench', [...header, ...rows]);
+  console.log('\nwritten to bench/RESULTS.md (section "bench")');
 };
 
 main()
