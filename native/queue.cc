@@ -639,7 +639,9 @@ std::uint32_t Queue::TransmitClient(const std::uint8_t* data, const std::uint32_
         break;
       }
       const std::uint32_t segment = std::min(remaining, buffer_size_);
-      std::memcpy(buffers.base + offset, source, segment);
+      // memmove: the source may be shared memory too (a zero-copy rx view reflected straight
+      // back, see TxPort.pushBurst), which a peer can make overlap this buffer.
+      std::memmove(buffers.base + offset, source, segment);
       source += segment;
       remaining -= segment;
       // Rewritten whole every time: a peer may have scribbled on region/offset.
@@ -700,7 +702,9 @@ std::uint32_t Queue::TransmitServer(const std::uint8_t* data, const std::uint32_
         break;
       }
       const std::uint32_t segment = std::min(remaining, d.length);
-      std::memcpy(regions_[d.region].base + d.offset, source, segment);
+      // memmove: the client may offer a buffer overlapping the source (a zero-copy rx view
+      // reflected straight back lies in the same regions).
+      std::memmove(regions_[d.region].base + d.offset, source, segment);
       source += segment;
       remaining -= segment;
       k++;

@@ -2,8 +2,9 @@
 'use strict';
 // `npm run test:asan`: builds the native core with AddressSanitizer and UndefinedBehavior-
 // Sanitizer in a scratch copy (so build/Release stays as it is), then runs the native, data-path
-// and control-runtime specs against that build. Node itself is not instrumented, so libasan is
-// preloaded; leak detection is off (V8 keeps allocations alive until exit by design).
+// and control-runtime specs and the hostile-ring campaign against that build. Node itself is not
+// instrumented, so libasan is preloaded; leak detection is off (V8 keeps allocations alive until
+// exit by design).
 const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -54,7 +55,12 @@ try {
   const libasan = execFileSync('gcc', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).trim();
   const specs = process.argv.slice(2).length
     ? process.argv.slice(2)
-    : ['test/native/**/*.spec.ts', 'test/streams/**/*.spec.ts', 'test/control/runtime.spec.ts'];
+    : [
+        'test/native/**/*.spec.ts',
+        'test/streams/**/*.spec.ts',
+        'test/control/runtime.spec.ts',
+        'test/hardening/hostile-ring.spec.ts',
+      ];
   const run = spawnSync(
     process.execPath,
     [
@@ -74,6 +80,8 @@ try {
       env: {
         ...process.env,
         RX_MEMIF_ADDON: addon,
+        // The hostile-ring campaign at a tenth of its npm test scale (10^5 bad descriptors).
+        HOSTILE_DESCRIPTORS: process.env.HOSTILE_DESCRIPTORS || '100000',
         LD_PRELOAD: libasan,
         ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=1:halt_on_error=1',
         UBSAN_OPTIONS: 'halt_on_error=1:print_stacktrace=1',
