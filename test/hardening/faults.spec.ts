@@ -6,6 +6,7 @@ import { MemifError } from '../../src/index';
 import type { MemifInterface } from '../../src/index';
 import { loadNative } from '../../src/native-bridge';
 import { childEnv, compiledSources, runToEnd, useHardening } from './fixture';
+import { useMemoryCheck } from './memory';
 import {
   CLIENT_STEPS,
   HostileMemory,
@@ -64,6 +65,7 @@ describe('hardening: faults', function () {
   // Longer than .mocharc's 20 s: this machine is loaded and shared.
   this.timeout(60_000);
   const { make, dir } = useHardening();
+  useMemoryCheck();
 
   describe('a peer that stops mid-handshake and holds the socket', () => {
     it('is dropped by our server after handshakeTimeoutMs, at every step', async () => {

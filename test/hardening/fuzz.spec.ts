@@ -4,6 +4,7 @@ import { tempDir } from '../helpers/states';
 import { formatStats, fuzzOurClient, fuzzOurServer } from './fuzz-campaign';
 import type { CampaignStats } from './fuzz-campaign';
 import { fdCount, fdTable } from './hostile-peer';
+import { useMemoryCheck } from './memory';
 import { Prng, envCount, fuzzSeed } from './prng';
 
 /**
@@ -23,6 +24,7 @@ describe('hardening: fuzzed handshakes (hostile peer, both roles)', function () 
   let dir: string;
   let cleanup: () => void;
 
+  useMemoryCheck();
   before(() => console.log(`      fuzz seed ${seed} (replay with FUZZ_SEED=${seed})`));
   beforeEach(() => ({ dir, cleanup } = tempDir()));
   afterEach(() => cleanup());

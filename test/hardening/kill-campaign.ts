@@ -1,11 +1,10 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
 import type { ConnectionState, MemifInterface } from '../../src/index';
 import { loadNative } from '../../src/native-bridge';
 import { runToEnd } from './fixture';
 import { StateLog, fdCount, fdTable, until } from './hostile-peer';
+import { forceGc, memory, showMemory } from './memory';
 
 /**
  * Issue #7 item 3, the peer that dies: one campaign kills the peer process of our interface with
@@ -13,38 +12,6 @@ import { StateLog, fdCount, fdTable, until } from './hostile-peer';
  * stream, reconnection, and at the end fds, native handles and memory. The specs only say how
  * to start a peer and what to check after each round.
  */
-
-/** A forced full GC without `node --expose-gc` (mocha runs without it). */
-export const forceGc = (): void => {
-  v8.setFlagsFromString('--expose-gc');
-  const gc = vm.runInNewContext('gc') as () => void;
-  gc();
-  gc();
-};
-
-const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-
-/** RSS split as the kernel counts it (anonymous, file-backed, shared memory), and the JS heap. */
-export const memory = () => {
-  const status = fs.readFileSync('/proc/self/status', 'utf8');
-  const kib = (name: string) =>
-    Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0) * 1024;
-  const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
-  return {
-    rss,
-    anon: kib('RssAnon'),
-    file: kib('RssFile'),
-    shmem: kib('RssShmem'),
-    heapUsed,
-    heapTotal,
-    external,
-  };
-};
-export type Memory = ReturnType<typeof memory>;
-
-export const showMemory = (m: Memory): string =>
-  `RSS ${mib(m.rss)} (anon ${mib(m.anon)}, file ${mib(m.file)}, shmem ${mib(m.shmem)}), ` +
-  `JS heap ${mib(m.heapUsed)} used of ${mib(m.heapTotal)}, external ${mib(m.external)}`;
 
 /** The peer process of one round. */
 export interface RoundPeer {
