@@ -1,6 +1,10 @@
 import { QUEUE_COUNTERS, QueueCounter } from '../native-bridge/native';
 
-/** Drop and error reasons, by name: what was lost or refused, and why. */
+/**
+ * Drop and error reasons, by name: what was lost or refused, and why. `linkDown` on tx: packets
+ * handed over while the link was down or still waiting when it went down; on rx: a packet left
+ * in the ring when the link went down (a chain the peer never finished).
+ */
 export type DropReason =
   | 'ringFull'
   | 'queueFull'

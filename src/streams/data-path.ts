@@ -139,6 +139,9 @@ export class DataPath implements DataPathHooks {
       // Packets the peer published before the link went down are still mapped: deliver them
       // (a peer that stops sends DISCONNECT right after its last burst; see peers.md).
       r.port.drain();
+      // What is left is a chain the peer never finished (or a burst racing the link going
+      // down): it cannot be delivered now, so it is counted, not silently left behind.
+      if (r.queue.pending() > 0) r.port.counters.linkDown++;
       r.ring.eventFd.unwatch();
       r.port.detach();
       r.queue.close();

@@ -61,7 +61,10 @@ export interface MemifInterface extends AsyncDisposable {
    * zc.commit(s.count);
    */
   txZeroCopy(q?: number): ZeroCopyTx;
-  /** Emits each time queue `q`'s backlog has drained into the ring: a producer may send more. */
+  /**
+   * Emits each time queue `q`'s backlog has drained into the ring (or a Burst went to the ring
+   * whole): a producer may send more.
+   */
   txReady$(q?: number): Observable<number>;
   /**
    * Sends every packet of `source` on queue `q` without loss for lack of ring space (waiting,

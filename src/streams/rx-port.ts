@@ -92,14 +92,20 @@ export class RxPort {
     this.regionViews = [];
   }
 
-  /** Reads until the ring is empty; returns the number of packets delivered. */
+  /**
+   * Reads until the ring holds no complete packet; returns the number delivered. A short read is
+   * not the end: a copy-mode read also stops where the slab runs out of room (256 KiB may hold
+   * only 29 jumbo frames), a zero-copy one where the region changes. Stopping there would strand
+   * the rest until the next wake, which may never come (the link going down, a peer that
+   * signalled once and now waits for room).
+   */
   drain(): number {
     let total = 0;
     for (;;) {
       const n = this.zeroCopy ? this.readInPlace() : this.readCopy();
       total += n;
-      // A full burst means "read again", never "drop" (shared/peers.md).
-      if (n < RX_BURST) return total;
+      // 0: empty, or only a chain whose end the peer has not published yet.
+      if (n === 0 || (n < RX_BURST && (this.queue?.pending() ?? 0) === 0)) return total;
     }
   }
 

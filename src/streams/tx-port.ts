@@ -89,6 +89,8 @@ export class TxPort {
     if (q && this.waiting === 0 && burst.count > 0 && !burst.lengths.includes(0))
       sent = q.transmit(burst.data, burst.offsets, burst.lengths, burst.count);
     for (let i = sent; i < burst.count; i++) this.push(burst.packet(i));
+    // All of it in the ring: as good as a drained backlog for a producer waiting on ready$.
+    if (sent > 0 && sent === burst.count) this.announceDrained();
   }
 
   /** Resolves once every packet handed over so far has reached the ring (or was dropped). */

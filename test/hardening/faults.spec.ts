@@ -285,6 +285,36 @@ describe('hardening: faults', function () {
       });
   });
 
+  describe('a peer that dies in the middle of a chain', () => {
+    it('delivers what it published whole and counts the unfinished chain as an rx linkDown drop', async () => {
+      const socket = path.join(dir(), 'cut.sock');
+      const mem = new HostileMemory(native, dir());
+      const server = make({ role: 'server', socket });
+      const log = new StateLog(server);
+      const got: number[] = [];
+      server.rx().subscribe((p) => got.push(p.length));
+      const peer = RawPeer.connect(native, socket);
+      try {
+        await driveClient(peer, CLIENT_STEPS.length - 1, mem);
+        await log.waitFor((s) => s.status === 'connected');
+        // S2M ring of 2 slots: a whole 64-byte packet, then the first segment of a chain whose
+        // end never comes (NEXT on the last published slot), then the peer is gone.
+        const view = new DataView(mem.region.buffer);
+        const desc = mem.layout.s2mOffset + 2 * native.cacheLineSize;
+        view.setUint16(desc + 16, 1, true); // MEMIF_DESC_FLAG_NEXT
+        view.setUint16(mem.layout.s2mOffset + 6, 2, true); // head
+        peer.close();
+        const down = await log.waitFor((s) => s.status === 'disconnected');
+        expect(down).to.include({ by: 'peer' });
+        expect(got).to.deep.equal([64]);
+        expect(server.stats().rx[0]).to.deep.include({ packets: 1, drops: { linkDown: 1 } });
+      } finally {
+        peer.close();
+        mem.close();
+      }
+    });
+  });
+
   describe('the socket file deleted under a live listener', () => {
     it('keeps serving the live connection, refuses new clients (ENOENT), and closes without touching a new file there', async () => {
       const socket = path.join(dir(), 'deleted.sock');
