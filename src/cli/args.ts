@@ -56,6 +56,22 @@ const integer = (
   return n;
 };
 
+/** An integer option in `min..max` (`1e6` is fine), or undefined when absent. */
+export const integerOption = (
+  name: string,
+  text: string | undefined,
+  min: number,
+  max: number,
+): number | undefined => {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(
+      `--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`,
+    );
+  return n;
+};
+
 export type CommonValues = {
   [K in keyof typeof commonOptions]?: (typeof commonOptions)[K]['type'] extends 'boolean'
     ? boolean

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { memif } from '../../src/index';
 import type { MemifInterface } from '../../src/index';
 import { arpRequest } from '../../src/cli/packets';
+import { genSize, parseMac, writeGenFrame } from '../../src/cli/frames';
 import { runCli } from '../helpers/cli';
 import type { CliRun } from '../helpers/cli';
 import { tempDir, waitForState } from '../helpers/states';
@@ -314,5 +315,198 @@ describe('cli: respond, ping, dump', function () {
       /^\d\d:\d\d:\d\d\.\d{6} 02:00:00:00:00:02 > ff:ff:ff:ff:ff:ff, ARP, Request who-has 192\.0\.2\.1 tell 192\.0\.2\.2, length 42$/m,
     );
     expect(r.stdout).not.to.contain('\r');
+  });
+
+  describe('gen --size A..B, gen --one-way, sink --check', () => {
+    const bytesOf = (count: number, min: number, max: number): number => {
+      let n = 0;
+      for (let seq = 0; seq < count; seq++) n += genSize(seq, min, max);
+      return n;
+    };
+
+    const bad: [string, string[], RegExp][] = [
+      ['gen --size range reversed', ['gen', '--size', '300..100'], /--size/],
+      ['gen --size range open', ['gen', '--size', '64..'], /--size/],
+      ['gen --one-way without --count', ['gen', '--one-way'], /--one-way needs --count/],
+      ['sink --count without --check', ['sink', '--count', '5'], /--count needs --check/],
+    ];
+    for (const [name, args, message] of bad)
+      it(`${name} exits 2`, async () => {
+        const r = await cli(args);
+        expect(r.code, r.stderr).to.equal(2);
+        expect(r.stderr).to.match(message);
+      });
+
+    it('gen --help and sink --help document the new options', async () => {
+      const g = await cli(['gen', '--help']);
+      expect(g.stdout).to.contain('--one-way').and.contain('--size A..B');
+      const s = await cli(['sink', '--help']);
+      expect(s.stdout).to.contain('--check').and.contain('outOfOrder');
+    });
+
+    it('gen --count --size 100..3000 round trip against echo: mixed sizes, every one back', async () => {
+      const socket = path.join(dir, 'memif.sock');
+      const echo = cli(['echo', '--role', 'server', '--socket', socket, '--json']);
+      await echo.waitForLine(/"listening"/);
+      const r = await cli([
+        'gen',
+        '--socket',
+        socket,
+        '--count',
+        '3000',
+        '--size',
+        '100..3000',
+        '--secs',
+        '30',
+        '--json',
+      ]);
+      expect(r.code, r.stdout + r.stderr).to.equal(0);
+      const [summary] = events(r.json(), 'summary');
+      const bytes = bytesOf(3000, 100, 3000);
+      expect(summary).to.deep.include({ lost: 0, corrupt: 0, sent: 3000, received: 3000 });
+      expect(summary.tx).to.deep.include({ packets: 3000, bytes });
+      expect(summary.rx).to.deep.include({ packets: 3000, bytes });
+    });
+
+    it('gen --one-way (client) into sink --check (server): all N intact and in order, both exit 0', async () => {
+      const N = 20000;
+      const socket = path.join(dir, 'memif.sock');
+      const sink = cli([
+        'sink',
+        '--role',
+        'server',
+        '--socket',
+        socket,
+        '--check',
+        '--count',
+        String(N),
+        '--secs',
+        '40',
+        '--json',
+      ]);
+      await sink.waitForLine(/"listening"/);
+      const g = await cli([
+        'gen',
+        '--socket',
+        socket,
+        '--one-way',
+        '--count',
+        String(N),
+        '--size',
+        '64..9000',
+        '--secs',
+        '40',
+        '--json',
+      ]);
+      const s = await sink;
+      expect(g.code, g.stdout + g.stderr).to.equal(0);
+      expect(s.code, s.stdout + s.stderr).to.equal(0);
+      const bytes = bytesOf(N, 64, 9000);
+      const [gs] = events(g.json(), 'summary');
+      expect(gs).to.deep.include({ sent: N, lost: 0, corrupt: 0, received: 0, drops: {} });
+      expect(gs.tx).to.deep.include({ packets: N, bytes });
+      const [ss] = events(s.json(), 'summary');
+      expect(ss).to.deep.include({
+        received: N,
+        lost: 0,
+        corrupt: 0,
+        outOfOrder: 0,
+        foreign: 0,
+        rxDrops: 0,
+        count: N,
+        drops: {},
+      });
+      expect(ss.rx).to.deep.include({ packets: N, bytes });
+      expect(ss.secs).to.be.greaterThan(0);
+    });
+
+    it('sink --check still gets every frame a gen left in the ring when it went away (sink paused meanwhile)', async () => {
+      // One slot a frame (--bsize 9216), all 1000 fit in the 1024-slot ring: gen finishes while
+      // the sink is stopped. Resumed, the sink sees the link go down with the ring full, and
+      // must deliver all of it (some 8.5 MB, more than one receive call takes).
+      const socket = path.join(dir, 'memif.sock');
+      const common = ['--socket', socket, '--bsize', '9216', '--json'];
+      const sink = cli([
+        'sink',
+        '--role',
+        'server',
+        '--check',
+        '--count',
+        '1000',
+        '--secs',
+        '20',
+        ...common,
+      ]);
+      await sink.waitForLine(/"listening"/);
+      const gen = cli([
+        'gen',
+        '--one-way',
+        '--count',
+        '1000',
+        '--size',
+        '8000..9000',
+        '--secs',
+        '20',
+        ...common,
+      ]);
+      await sink.waitForLine(/"status":"connected"/);
+      process.kill(sink.pid as number, 'SIGSTOP');
+      const g = await gen;
+      process.kill(sink.pid as number, 'SIGCONT');
+      expect(g.code, g.stdout + g.stderr).to.equal(0);
+      const s = await sink;
+      const [summary] = events(s.json(), 'summary');
+      expect(summary).to.deep.include({ received: 1000, lost: 0, corrupt: 0, outOfOrder: 0 });
+      expect(s.code).to.equal(0);
+    });
+
+    it('sink --check counts a gap, a duplicate, a corrupt and a foreign frame, and the missing tail; exits 1', async () => {
+      const socket = path.join(dir, 'memif.sock');
+      const sink = cli([
+        'sink',
+        '--role',
+        'server',
+        '--socket',
+        socket,
+        '--check',
+        '--count',
+        '10',
+        '--secs',
+        '3',
+        '--json',
+      ]);
+      await sink.waitForLine(/"listening"/);
+      const client = memif({ role: 'client', socket, lossless: true });
+      ifaces.push(client);
+      await waitForState(client, 'connected');
+      const src = parseMac(client.options.mac);
+      const frame = (seq: number): Uint8Array => {
+        const f = new Uint8Array(genSize(seq, 64, 1500));
+        writeGenFrame(f, f.length, seq, 0xc0ffee, src);
+        return f;
+      };
+      const corrupt = frame(5);
+      corrupt[corrupt.length - 1] ^= 1;
+      const arp = arpRequest(
+        Uint8Array.from(src),
+        Uint8Array.of(10, 0, 0, 1),
+        Uint8Array.of(10, 0, 0, 2),
+      );
+      // 3 never comes (a gap), 4 twice, 5 damaged, an ARP in between, 9 never comes (the tail).
+      const frames = [frame(0), frame(1), frame(2), frame(4), frame(4), corrupt, frame(6), arp];
+      frames.push(frame(7), frame(8));
+      expect(await client.send(frames)).to.equal(frames.length);
+      const s = await sink;
+      expect(s.code, s.stdout + s.stderr).to.equal(1);
+      const [summary] = events(s.json(), 'summary');
+      expect(summary).to.deep.include({
+        received: 7,
+        lost: 2,
+        corrupt: 1,
+        outOfOrder: 1,
+        foreign: 1,
+        rxDrops: 0,
+      });
+    });
   });
 });

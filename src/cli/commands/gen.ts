@@ -1,12 +1,28 @@
 import { randomInt } from 'node:crypto';
-import type { Burst, MemifInterface } from '../../index';
-import { UsageError, commonHelp, interfaceOptions, parse, runSeconds } from '../args';
-import { MIN_GEN_SIZE, checkGenFrame, parseMac, writeGenFrame } from '../frames';
+import { Burst } from '../../index';
+import type { MemifInterface } from '../../index';
+import type { Subscription } from 'rxjs';
+import {
+  UsageError,
+  commonHelp,
+  integerOption,
+  interfaceOptions,
+  parse,
+  runSeconds,
+} from '../args';
+import {
+  MAX_GEN_SIZE,
+  MIN_GEN_SIZE,
+  checkGenFrame,
+  genSize,
+  parseMac,
+  writeGenFrame,
+} from '../frames';
 import { TrafficReport } from '../report';
 import { Session, Stopper } from '../session';
 import { waitConnected } from '../wait';
 
-export const genHelp = `Usage: rx-memif gen --size S [--count N] [--rate PPS] [options]
+export const genHelp = `Usage: rx-memif gen --size S|A..B [--count N [--one-way]] [--rate PPS] [options]
 
 Sends frames that carry a sequence number and a check value, and counts the ones that come
 back (a reflecting peer: rx-memif echo, testpmd macswap/io), verifying them from byte 12 on.
@@ -15,30 +31,24 @@ Frames larger than the buffer size are sent as chains.
 With --count N: keeps no more frames in flight than the ring holds, waits (up to --secs) for
 the echo of every frame sent, and exits 1 when anything was lost or corrupt.
 Without --count: sends flat out until --secs, reports rates and losses, exits 0.
+With --count N --one-way: sends the N frames without waiting for echoes, losslessly (a full
+ring makes gen wait, it never drops), for \`rx-memif sink --check --count N\` to verify; exits 0
+once all N reached the ring, 1 when the link went down or --secs ran out first.
 
 With --json: {"event":"stats",...} a second and a final {"event":"summary","secs",
 "rx":{"packets","bytes","mpps"},"tx":{...},"lost","corrupt","drops":{...},"sent","received"}.
+With --one-way, "sent" counts the frames that reached the ring, "lost" the rest of the N, and
+"received" is 0 (echoes are not counted).
 
-  --size S                 frame size in bytes, ${MIN_GEN_SIZE}..262144 [64]
+  --size S                 frame size in bytes, ${MIN_GEN_SIZE}..${MAX_GEN_SIZE} [64]
+  --size A..B              mixed sizes, uniform in A..B, the same for every run (from the
+                           sequence number)
   --count N                frames to send, then wait for their echoes
+  --one-way                with --count: send only, lossless, no echoes expected; runs until
+                           done unless --secs is given
   --rate PPS               at most PPS frames a second [no limit]
 
 ${commonHelp}`;
-
-const positive = (
-  name: string,
-  text: string | undefined,
-  min: number,
-  max: number,
-): number | undefined => {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new UsageError(
-      `--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`,
-    );
-  return n;
-};
 
 /** A token bucket refilled every millisecond; unlimited without a rate. */
 class Pacer {
@@ -65,6 +75,17 @@ class Pacer {
   }
 }
 
+/** `--size S` or `--size A..B`. */
+const sizeRange = (text: string | undefined): { min: number; max: number } => {
+  const parts = (text ?? '64').split('..');
+  const bounds = parts.map((p) => integerOption('size', p, MIN_GEN_SIZE, MAX_GEN_SIZE) ?? 0);
+  if (parts.length > 2 || bounds[0] > bounds[bounds.length - 1])
+    throw new UsageError(
+      `--size must be S or A..B with ${MIN_GEN_SIZE} <= A <= B <= ${MAX_GEN_SIZE}, got ${JSON.stringify(text)}`,
+    );
+  return { min: bounds[0], max: bounds[bounds.length - 1] };
+};
+
 interface Tally {
   sent: number;
   received: number;
@@ -76,15 +97,19 @@ export const gen = async (args: string[]): Promise<number> => {
     size: { type: 'string' },
     count: { type: 'string' },
     rate: { type: 'string' },
+    'one-way': { type: 'boolean' },
   });
   if (values.help) {
     process.stdout.write(genHelp + '\n');
     return 0;
   }
-  const size = positive('size', values.size as string | undefined, MIN_GEN_SIZE, 262144) ?? 64;
-  const count = positive('count', values.count as string | undefined, 1, 2 ** 40);
-  const rate = positive('rate', values.rate as string | undefined, 1, 1e9);
-  const secs = runSeconds(values) ?? (count === undefined ? 10 : 60);
+  const { min, max } = sizeRange(values.size as string | undefined);
+  const count = integerOption('count', values.count as string | undefined, 1, 2 ** 40);
+  const rate = integerOption('rate', values.rate as string | undefined, 1, 1e9);
+  const oneWay = values['one-way'] === true;
+  if (oneWay && count === undefined) throw new UsageError('--one-way needs --count N');
+  // One way, the run ends by itself (all sent, or the link went down).
+  const secs = runSeconds(values) ?? (oneWay ? undefined : count === undefined ? 10 : 60);
   const session = new Session(
     { ...interfaceOptions(values), lossless: count !== undefined },
     values.json === true,
@@ -107,10 +132,11 @@ export const gen = async (args: string[]): Promise<number> => {
   const tally: Tally = { sent: 0, received: 0, corrupt: 0 };
   const runId = randomInt(2 ** 32);
   const src = parseMac(iface.options.mac);
-  const run = count === undefined ? flatOut : counted;
+  const run = oneWay ? sendOnly : count === undefined ? flatOut : counted;
   const active = await run({
     iface,
-    size,
+    min,
+    max,
     count: count ?? 0,
     rate,
     runId,
@@ -122,9 +148,15 @@ export const gen = async (args: string[]): Promise<number> => {
   });
   stopper.cancel();
   report.stop();
-  const lost = Math.max(0, tally.sent - tally.received - tally.corrupt);
+  const traffic = report.summary(active);
+  // One way, "sent" is what reached the ring: frames still waiting or dropped at a link down
+  // did not.
+  if (oneWay) tally.sent = iface.stats().tx.reduce((n, q) => n + q.packets, 0);
+  const lost = oneWay
+    ? (count ?? 0) - tally.sent
+    : Math.max(0, tally.sent - tally.received - tally.corrupt);
   const summary = {
-    ...report.summary(active),
+    ...traffic,
     lost,
     corrupt: tally.corrupt,
     sent: tally.sent,
@@ -138,7 +170,9 @@ export const gen = async (args: string[]): Promise<number> => {
 
 interface Run {
   iface: MemifInterface;
-  size: number;
+  /** Frame sizes: `min..max`, from the sequence number (see genSize). */
+  min: number;
+  max: number;
   count: number;
   rate: number | undefined;
   runId: number;
@@ -159,13 +193,20 @@ const countReturns = (r: Run, b: Burst, onSeq: (seq: number) => void): void => {
   }
 };
 
+/** Writes frame `seq` into `frame` (of `r.max` bytes); returns it, or a view of its size. */
+const sized = (frame: Uint8Array, seq: number, r: Run): Uint8Array => {
+  const size = genSize(seq, r.min, r.max);
+  writeGenFrame(frame, size, seq, r.runId, r.src);
+  return size === frame.length ? frame : frame.subarray(0, size);
+};
+
 /** --count: a window of at most a ring's worth of frames in flight; returns the active secs. */
 const counted = (r: Run): Promise<number> =>
   new Promise((resolve) => {
     const started = performance.now();
-    const slotsPerFrame = Math.ceil(r.size / r.bufferSize);
+    const slotsPerFrame = Math.ceil(r.max / r.bufferSize);
     const window = Math.max(1, Math.floor(r.ringSize / slotsPerFrame) - 1);
-    const pool = Array.from({ length: Math.min(window, r.count) }, () => new Uint8Array(r.size));
+    const pool = Array.from({ length: Math.min(window, r.count) }, () => new Uint8Array(r.max));
     const seen = new Uint8Array(r.count);
     const tx = r.iface.tx();
     let inFlight = 0;
@@ -174,9 +215,7 @@ const counted = (r: Run): Promise<number> =>
       let n = pacer.take(Math.min(window - inFlight, r.count - r.tally.sent));
       while (n-- > 0) {
         const seq = r.tally.sent++;
-        const frame = pool[seq % pool.length];
-        writeGenFrame(frame, r.size, seq, r.runId, r.src);
-        tx.next(frame);
+        tx.next(sized(pool[seq % pool.length], seq, r));
         inFlight++;
       }
     };
@@ -206,7 +245,7 @@ const flatOut = (r: Run): Promise<number> =>
   new Promise((resolve) => {
     const started = performance.now();
     const batch = 256;
-    const pool = Array.from({ length: batch }, () => new Uint8Array(r.size));
+    const pool = Array.from({ length: batch }, () => new Uint8Array(r.max));
     const tx = r.iface.txBursts();
     const pacer = new Pacer(r.rate, () => send());
     let stopping = false;
@@ -216,8 +255,7 @@ const flatOut = (r: Run): Promise<number> =>
       if (stopping || pooled) return;
       const n = pacer.take(batch);
       if (n === 0) return;
-      const frames = pool.slice(0, n);
-      for (const f of frames) writeGenFrame(f, r.size, r.tally.sent++, r.runId, r.src);
+      const frames = pool.slice(0, n).map((f) => sized(f, r.tally.sent++, r));
       pooled = true;
       tx.next(frames);
     };
@@ -238,5 +276,70 @@ const flatOut = (r: Run): Promise<number> =>
         resolve(active);
       }, 200);
     });
+    send();
+  });
+
+/** Frames written per batch of --one-way (a pool of this many frames, reused after txReady$)... */
+const ONE_WAY_BATCH = 256;
+/** ...in at most this many bytes. */
+const ONE_WAY_POOL_BYTES = 4 * 1024 * 1024;
+
+/**
+ * --one-way: hands the `count` frames to the ring a batch at a time, losslessly, and resolves
+ * with the active secs once all are in the ring (or the link went down, or --secs ran out).
+ * A batch is written into one pool and sent as a Burst, which goes straight from the pool to the
+ * ring (no staging copy); what does not fit waits in the backlog as views of the pool, so the
+ * pool is rewritten only after txReady$: no allocation per frame.
+ */
+const sendOnly = (r: Run): Promise<number> =>
+  new Promise((resolve) => {
+    const started = performance.now();
+    const batch = Math.max(
+      1,
+      Math.min(ONE_WAY_BATCH, r.count, Math.floor(ONE_WAY_POOL_BYTES / r.max)),
+    );
+    const pool = new Uint8Array(batch * r.max);
+    const offsets = new Uint32Array(batch);
+    const lengths = new Uint32Array(batch);
+    const tx = r.iface.txBursts();
+    const pacer = new Pacer(r.rate, () => send());
+    let pooled = false;
+    let ended = false;
+    const send = () => {
+      if (ended || pooled) return;
+      if (r.tally.sent >= r.count) return finish();
+      const n = pacer.take(Math.min(batch, r.count - r.tally.sent));
+      if (n === 0) return;
+      let at = 0;
+      for (let i = 0; i < n; i++) {
+        const seq = r.tally.sent++;
+        const size = genSize(seq, r.min, r.max);
+        writeGenFrame(pool, size, seq, r.runId, r.src, at);
+        offsets[i] = at;
+        lengths[i] = size;
+        at += size;
+      }
+      pooled = true;
+      tx.next(new Burst(0, n, pool, offsets.subarray(0, n), lengths.subarray(0, n)));
+    };
+    const subs: Subscription[] = [];
+    const finish = () => {
+      if (ended) return;
+      ended = true;
+      subs.forEach((s) => s.unsubscribe());
+      pacer.stop();
+      resolve((performance.now() - started) / 1000);
+    };
+    subs.push(
+      r.iface.txReady$().subscribe(() => {
+        pooled = false;
+        send();
+      }),
+      // The peer left: what waits in the backlog was dropped (linkDown), nothing more will go.
+      r.iface.state$.subscribe((s) => {
+        if (s.status !== 'connected') finish();
+      }),
+    );
+    void r.stopped.then(finish);
     send();
   });

@@ -1,33 +1,90 @@
-import { commonHelp, interfaceOptions, parse, runSeconds } from '../args';
+import {
+  UsageError,
+  commonHelp,
+  integerOption,
+  interfaceOptions,
+  parse,
+  runSeconds,
+} from '../args';
+import { SequenceCheck } from '../frames';
 import { TrafficReport } from '../report';
-import { Session, untilStopped } from '../session';
+import { Session, Stopper } from '../session';
 
-export const sinkHelp = `Usage: rx-memif sink [options]
+export const sinkHelp = `Usage: rx-memif sink [--check [--count N]] [options]
 
 Counts every received frame, until --secs runs out or a signal arrives. Prints a stats line a
 second; with --json {"event":"stats",...} lines and a final {"event":"summary","secs",
 "rx":{"packets","bytes","mpps"},"tx":{...},"lost":0,"corrupt":0,"drops":{...},"connected"}.
 Exit status 0 when connected at the end, 1 when not, 2 for bad options.
 
+With --check, every frame must be one of \`rx-memif gen\`'s (the run id is taken from the first):
+intact from byte 12 on, and on each queue numbered 0, 1, 2, ... without a gap. The summary then
+counts "received" (intact, in sequence), "lost" (sequence numbers skipped, and with --count
+those never seen), "corrupt", "outOfOrder" (duplicates, late frames), "foreign" (other
+frames) and "rxDrops" (frames the receive side refused); "secs" runs from the first frame to
+the last. Exit status 0 when nothing was lost, corrupt, out of order or refused (and with
+--count, all N came), 1 otherwise. Receiving in copy mode, the sink itself never drops: a full
+ring holds the sender back.
+
+  --check                  verify gen frames (pair with rx-memif gen --one-way --count N)
+  --count N                with --check: stop once N frames are accounted for
+
 ${commonHelp}`;
 
 export const sink = async (args: string[]): Promise<number> => {
-  const { values } = parse(args, {});
+  const { values } = parse(args, { check: { type: 'boolean' }, count: { type: 'string' } });
   if (values.help) {
     process.stdout.write(sinkHelp + '\n');
     return 0;
   }
+  const check = values.check === true;
+  const count = integerOption('count', values.count as string | undefined, 1, 2 ** 40);
+  if (count !== undefined && !check) throw new UsageError('--count needs --check');
   const secs = runSeconds(values);
   const session = new Session(interfaceOptions(values), values.json === true);
   const { iface } = session;
-  // The queue counters do the counting; the subscriptions just take the bursts.
-  for (let q = 0; q < iface.options.rxQueues; q++) iface.rxBursts(q).subscribe();
+  const stopper = new Stopper(secs);
+  const checker = check ? new SequenceCheck() : undefined;
+  let first = 0;
+  let last = 0;
+  // Without --check the queue counters do the counting; the subscriptions just take the bursts.
+  for (let q = 0; q < iface.options.rxQueues; q++)
+    iface.rxBursts(q).subscribe((b) => {
+      if (!checker) return;
+      if (first === 0) first = performance.now();
+      for (let i = 0; i < b.count; i++) checker.take(b.data, b.offsets[i], b.lengths[i], b.queue);
+      last = performance.now();
+      if (count !== undefined && checker.accounted >= count) stopper.cancel();
+    });
   const report = new TrafficReport(iface, session.output);
-  await untilStopped(secs);
+  await stopper.done;
   report.stop();
   const connected = session.connected;
-  const summary = { connected, ...report.summary(report.secs), lost: 0, corrupt: 0 };
+  if (!checker) {
+    const summary = { connected, ...report.summary(report.secs), lost: 0, corrupt: 0 };
+    await session.close();
+    session.output.event('summary', summary, `summary: ${JSON.stringify(summary)}`);
+    return connected ? 0 : 1;
+  }
+  const traffic = report.summary((last - first) / 1000);
+  const rxDrops = iface
+    .stats()
+    .rx.reduce((n, q) => n + Object.values(q.drops).reduce((a, b) => a + (b ?? 0), 0), 0);
+  const t = checker.finish(count);
+  const summary = {
+    connected,
+    ...traffic,
+    lost: t.lost,
+    corrupt: t.corrupt,
+    outOfOrder: t.outOfOrder,
+    foreign: t.foreign,
+    received: t.received,
+    rxDrops,
+    ...(count === undefined ? {} : { count }),
+  };
   await session.close();
   session.output.event('summary', summary, `summary: ${JSON.stringify(summary)}`);
-  return connected ? 0 : 1;
+  const complete = count === undefined ? session.wasConnected : t.received === count;
+  const clean = t.lost === 0 && t.corrupt === 0 && t.outOfOrder === 0 && rxDrops === 0;
+  return complete && clean ? 0 : 1;
 };
