@@ -39,23 +39,6 @@ Run options:
   --json                   one JSON object per line on stdout
   -h, --help               this help`;
 
-const integer = (
-  name: string,
-  text: string | undefined,
-  min: number,
-  max: number,
-): number | undefined => {
-  if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text))
-    throw new UsageError(
-      `--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`,
-    );
-  const n = Number(text);
-  if (n < min || n > max)
-    throw new UsageError(`--${name} must be an integer in ${min}..${max}, got ${n}`);
-  return n;
-};
-
 /** An integer option in `min..max` (`1e6` is fine), or undefined when absent. */
 export const integerOption = (
   name: string,
@@ -64,7 +47,7 @@ export const integerOption = (
   max: number,
 ): number | undefined => {
   if (text === undefined) return undefined;
-  const n = Number(text);
+  const n = text.trim() === '' ? NaN : Number(text);
   if (!Number.isInteger(n) || n < min || n > max)
     throw new UsageError(
       `--${name} must be an integer in ${min}..${max}, got ${JSON.stringify(text)}`,
@@ -83,13 +66,13 @@ export const interfaceOptions = (v: CommonValues): MemifOptions => {
   const zeroCopy = v['zero-copy'];
   if (zeroCopy !== undefined && zeroCopy !== 'yes' && zeroCopy !== 'no')
     throw new UsageError(`--zero-copy must be yes or no, got ${JSON.stringify(zeroCopy)}`);
-  const queues = integer('queues', v.queues, 1, 255);
+  const queues = integerOption('queues', v.queues, 1, 255);
   const options: Record<string, unknown> = {
     role: v.role,
-    id: integer('id', v.id, 0, 0xffffffff),
+    id: integerOption('id', v.id, 0, 0xffffffff),
     socket: v.socket,
-    bufferSize: integer('bsize', v.bsize, 1, 65535),
-    log2RingSize: integer('rsize', v.rsize, 1, 14),
+    bufferSize: integerOption('bsize', v.bsize, 1, 65535),
+    log2RingSize: integerOption('rsize', v.rsize, 1, 14),
     secret: v.secret,
     mac: v.mac,
     mode: v.mode,

@@ -323,6 +323,20 @@ describe('cli: respond, ping, dump', function () {
       for (let seq = 0; seq < count; seq++) n += genSize(seq, min, max);
       return n;
     };
+    /** `rx-memif sink --check --count N` as the server, with --json. */
+    const checkingSink = (count: number, secs: number, more: string[]): CliRun =>
+      cli([
+        'sink',
+        '--role',
+        'server',
+        '--check',
+        '--count',
+        String(count),
+        '--secs',
+        String(secs),
+        '--json',
+        ...more,
+      ]);
 
     const bad: [string, string[], RegExp][] = [
       ['gen --size range reversed', ['gen', '--size', '300..100'], /--size/],
@@ -371,19 +385,7 @@ describe('cli: respond, ping, dump', function () {
     it('gen --one-way (client) into sink --check (server): all N intact and in order, both exit 0', async () => {
       const N = 20000;
       const socket = path.join(dir, 'memif.sock');
-      const sink = cli([
-        'sink',
-        '--role',
-        'server',
-        '--socket',
-        socket,
-        '--check',
-        '--count',
-        String(N),
-        '--secs',
-        '40',
-        '--json',
-      ]);
+      const sink = checkingSink(N, 40, ['--socket', socket]);
       await sink.waitForLine(/"listening"/);
       const g = await cli([
         'gen',
@@ -426,17 +428,7 @@ describe('cli: respond, ping, dump', function () {
       // must deliver all of it (some 8.5 MB, more than one receive call takes).
       const socket = path.join(dir, 'memif.sock');
       const common = ['--socket', socket, '--bsize', '9216', '--json'];
-      const sink = cli([
-        'sink',
-        '--role',
-        'server',
-        '--check',
-        '--count',
-        '1000',
-        '--secs',
-        '20',
-        ...common,
-      ]);
+      const sink = checkingSink(1000, 20, common);
       await sink.waitForLine(/"listening"/);
       const gen = cli([
         'gen',
@@ -462,19 +454,7 @@ describe('cli: respond, ping, dump', function () {
 
     it('sink --check counts a gap, a duplicate, a corrupt and a foreign frame, and the missing tail; exits 1', async () => {
       const socket = path.join(dir, 'memif.sock');
-      const sink = cli([
-        'sink',
-        '--role',
-        'server',
-        '--socket',
-        socket,
-        '--check',
-        '--count',
-        '10',
-        '--secs',
-        '3',
-        '--json',
-      ]);
+      const sink = checkingSink(10, 3, ['--socket', socket]);
       await sink.waitForLine(/"listening"/);
       const client = memif({ role: 'client', socket, lossless: true });
       ifaces.push(client);

@@ -3,6 +3,7 @@ import * as fc from 'fast-check';
 import { loadNative } from '../../src/native-bridge';
 import { Campaign } from './ring-campaign';
 import { overlapSoak, reflectIntoOverlap } from './ring-overlap';
+import { BAD_REASONS } from './ring-model';
 import type { CampaignOptions, CampaignStats } from './ring-campaign';
 import { Prng, envCount, fuzzSeed } from './prng';
 
@@ -37,20 +38,10 @@ const SETUPS: readonly Setup[] = [
 /** test:asan preloads libasan (see scripts/test-asan.js). */
 const SANITIZED = /libasan/.test(process.env.LD_PRELOAD ?? '');
 
-const REASONS = [
-  'badFlags',
-  'badRegion',
-  'badLength',
-  'badBounds',
-  'tooBig',
-  'badChain',
-  'badIndex',
-];
-
 const line = (s: CampaignStats): string =>
   `${s.role} rx ${s.mode} (N=${s.n}, from index ${s.base}): ${s.descriptors} descriptors, ` +
   `${s.badDescriptors} in dropped units, ${s.delivered} good packets (${s.bytes} bytes) delivered; ` +
-  `${REASONS.map((r) => `${r} ${s.injected[r]}`).join(', ')}; ${s.calls} calls, ` +
+  `${BAD_REASONS.map((r) => `${r} ${s.injected[r]}`).join(', ')}; ${s.calls} calls, ` +
   `${s.waits} waits on a cut chain (${s.deliberateCuts} cut on purpose), ` +
   `${Math.floor(s.descriptors / s.n)} ring laps; unmapped space after the regions in ` +
   `${s.guardChecks - s.guardLost}/${s.guardChecks} checks; ${s.secs.toFixed(1)} s`;
@@ -70,7 +61,7 @@ describe('hardening: hostile ring (bad descriptors among good packets, server an
   after(() => {
     if (stats.length === 0) return;
     const sum = (f: (s: CampaignStats) => number): number => stats.reduce((a, s) => a + f(s), 0);
-    const reasons = REASONS.map((r) => `${r} ${sum((s) => s.injected[r])}`).join(', ');
+    const reasons = BAD_REASONS.map((r) => `${r} ${sum((s) => s.injected[r])}`).join(', ');
     console.log(
       `      hostile ring total (seed ${seed}): ${sum((s) => s.descriptors)} descriptors tried, ` +
         `${sum((s) => s.badDescriptors)} bad (in dropped units): ${reasons}; ` +
@@ -96,7 +87,7 @@ describe('hardening: hostile ring (bad descriptors among good packets, server an
         // Under test:asan the sanitizer's own mmaps may land there; it checks the heap instead.
         if (!SANITIZED) expect(s.guardLost, 'the space after a region got mapped').to.equal(0);
         expect(s.badDescriptors).to.be.at.least(share);
-        for (const r of REASONS) expect(s.injected[r], r).to.be.greaterThan(0);
+        for (const r of BAD_REASONS) expect(s.injected[r], r).to.be.greaterThan(0);
         expect(s.waits, 'chains cut by head').to.be.greaterThan(0);
         expect(campaign.afterwards()).to.equal(6);
         stats.push(s);

@@ -1,4 +1,4 @@
-import { addUnit, countsOf, diffCounts, zeroCounts } from './ring-model';
+import { BAD_REASONS, addUnit, countsOf, diffCounts, zeroCounts } from './ring-model';
 import type { CounterName, Counts, Unit } from './ring-model';
 import { createRig } from './ring-rig';
 import type { Rig } from './ring-rig';
@@ -377,18 +377,7 @@ export class Campaign {
     const end = this.ringIndex(this.published);
     if (ring.tail !== end) fail(`tail ${ring.tail} at the end, expected ${end}`);
     const got = countsOf(counters);
-    for (const k of [
-      'badFlags',
-      'badRegion',
-      'badLength',
-      'badBounds',
-      'tooBig',
-      'badChain',
-      'badIndex',
-      'descriptors',
-      'packets',
-      'bytes',
-    ] as const)
+    for (const k of [...BAD_REASONS, 'descriptors', 'packets', 'bytes'] as const)
       if (got[k] !== this.injected[k])
         fail(`${k}: counted ${got[k]}, injected ${this.injected[k]}`);
     for (const k of ['ringFull', 'interrupts', 'badOffer'] as const)

@@ -76,6 +76,17 @@ export const outcomeOf = (segs: readonly Seg[], n: number, maxPacket: number): O
 
 export type CounterName = keyof typeof QueueCounter;
 
+/** The rx drop reasons, in the order the campaign reports them. */
+export const BAD_REASONS = [
+  'badFlags',
+  'badRegion',
+  'badLength',
+  'badBounds',
+  'tooBig',
+  'badChain',
+  'badIndex',
+] as const;
+
 /** Counter values as a plain record (all 14). */
 export type Counts = Record<CounterName, number>;
 
