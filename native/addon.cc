@@ -11,14 +11,7 @@
 #include "js_util.h"
 #include "queue.h"
 #include "region.h"
-
-#ifndef RX_MEMIF_CACHELINE
-#if defined(__aarch64__)
-#define RX_MEMIF_CACHELINE 128
-#else
-#define RX_MEMIF_CACHELINE 64
-#endif
-#endif
+#include "ring.h"
 
 namespace rxmemif {
 
@@ -61,7 +54,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.DefineProperties({
       Napi::PropertyDescriptor::Function(env, exports, "setErrorFactory", SetErrorFactory,
                                          kReadOnly),
-      Napi::PropertyDescriptor::Value("cacheLineSize", Napi::Number::New(env, RX_MEMIF_CACHELINE),
+      Napi::PropertyDescriptor::Value("cacheLineSize",
+                                      Napi::Number::New(env, static_cast<double>(ring::kCacheLine)),
                                       kReadOnly),
       Napi::PropertyDescriptor::Value("ControlListener", listener, kReadOnly),
       Napi::PropertyDescriptor::Value("ControlChannel", channel, kReadOnly),

@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <cstring>
 
-// Must agree with the peer (memif-protocol.md §11.1). addon.cc exports `cacheLineSize` from the
-// same macro with the same default; a -DRX_MEMIF_CACHELINE build flag sets both.
+// Must agree with the peer (memif-protocol.md §11.1). addon.cc exports it as `cacheLineSize`;
+// a -DRX_MEMIF_CACHELINE build flag overrides the default.
 #ifndef RX_MEMIF_CACHELINE
 #if defined(__aarch64__)
 #define RX_MEMIF_CACHELINE 128

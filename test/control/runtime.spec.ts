@@ -1,41 +1,20 @@
 import { expect } from 'chai';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { firstValueFrom, toArray } from 'rxjs';
-import { MemifError, memif } from '../../src/index';
-import type { MemifInterface, MemifOptions } from '../../src/index';
+import { MemifError } from '../../src/index';
+import type { MemifOptions } from '../../src/index';
 import { loadNative } from '../../src/native-bridge';
 import { decodeFrame, encodeFrame } from '../../src/control/codec';
-import { abstractName, recordStates, tempDir, waitForState } from '../helpers/states';
+import { abstractName, recordStates, waitForState } from '../helpers/states';
+import { useInterfaces } from '../streams/fixture';
 
 /** Two rx-memif interfaces of one process talking to each other over a real socket. */
 describe('control plane, in one process', () => {
   const native = loadNative();
-  let dir: string;
-  let cleanup: () => void;
-  let open: MemifInterface[] = [];
-  let baseline: number;
-
-  const make = (options: MemifOptions): MemifInterface => {
-    const iface = memif({ retry: { initialMs: 100 }, ...options });
-    open.push(iface);
-    return iface;
-  };
-
-  beforeEach(() => {
-    ({ dir, cleanup } = tempDir());
-    baseline = native.liveHandles();
-  });
-
-  afterEach(async () => {
-    await Promise.all(open.map((i) => i.close()));
-    open = [];
-    cleanup();
-    expect(native.liveHandles(), 'native handles left open').to.equal(baseline);
-  });
+  const { make, socket: inDir } = useInterfaces(100);
 
   it('connects a client and a server on a filesystem socket', async () => {
-    const socket = path.join(dir, 'memif.sock');
+    const socket = inDir('memif.sock');
     const server = make({ role: 'server', socket, interfaceName: 'srv0', appName: 'server-app' });
     expect(fs.statSync(socket).isSocket()).to.equal(true);
     const client = make({
@@ -73,7 +52,7 @@ describe('control plane, in one process', () => {
   });
 
   it('serves two interface ids on one socket and removes the file with the last one', async () => {
-    const socket = path.join(dir, 'shared.sock');
+    const socket = inDir('shared.sock');
     const s0 = make({ role: 'server', socket, id: 0 });
     const s1 = make({ role: 'server', socket, id: 1 });
     const c0 = make({ role: 'client', socket, id: 0, interfaceName: 'zero' });
@@ -94,7 +73,7 @@ describe('control plane, in one process', () => {
   });
 
   it('refuses a client with the wrong secret, and says why on both sides', async () => {
-    const socket = path.join(dir, 'secret.sock');
+    const socket = inDir('secret.sock');
     const server = make({ role: 'server', socket, secret: 'right' });
     const serverStates = recordStates(server);
     const client = make({ role: 'client', socket, secret: 'wrong' });
@@ -107,14 +86,14 @@ describe('control plane, in one process', () => {
   });
 
   it('refuses a client without a secret when the server has one', async () => {
-    const socket = path.join(dir, 'secret2.sock');
+    const socket = inDir('secret2.sock');
     make({ role: 'server', socket, secret: 'right' });
     const client = make({ role: 'client', socket });
     expect((await waitForState(client, 'disconnected')).reason).to.equal('secret required');
   });
 
   it('connects with a matching secret; a server without secret ignores the client one', async () => {
-    const socket = path.join(dir, 'secret3.sock');
+    const socket = inDir('secret3.sock');
     const s0 = make({ role: 'server', socket, id: 0, secret: 'same' });
     const s1 = make({ role: 'server', socket, id: 1 });
     const c0 = make({ role: 'client', socket, id: 0, secret: 'same' });
@@ -123,7 +102,7 @@ describe('control plane, in one process', () => {
   });
 
   it('refuses an unknown interface id and a mode mismatch', async () => {
-    const socket = path.join(dir, 'id.sock');
+    const socket = inDir('id.sock');
     make({ role: 'server', socket, id: 3 });
     const wrongId = make({ role: 'client', socket, id: 4 });
     expect((await waitForState(wrongId, 'disconnected')).reason).to.equal(
@@ -134,7 +113,7 @@ describe('control plane, in one process', () => {
   });
 
   it('refuses a second client for a connected id with "already connected"', async () => {
-    const socket = path.join(dir, 'busy.sock');
+    const socket = inDir('busy.sock');
     const server = make({ role: 'server', socket });
     const first = make({ role: 'client', socket });
     await Promise.all([waitForState(server, 'connected'), waitForState(first, 'connected')]);
@@ -143,7 +122,7 @@ describe('control plane, in one process', () => {
   });
 
   it('retries until a server appears, and reconnects after the server goes away', async () => {
-    const socket = path.join(dir, 'later.sock');
+    const socket = inDir('later.sock');
     const client = make({ role: 'client', socket });
     const failed = await waitForState(client, 'disconnected');
     expect(failed.by).to.equal('local');
@@ -160,7 +139,7 @@ describe('control plane, in one process', () => {
   });
 
   it('closes idempotently; state$ ends with closed and replays it to late subscribers', async () => {
-    const socket = path.join(dir, 'close.sock');
+    const socket = inDir('close.sock');
     const server = make({ role: 'server', socket });
     const client = make({ role: 'client', socket });
     await waitForState(client, 'connected');
@@ -187,14 +166,14 @@ describe('control plane, in one process', () => {
       expect(caught).to.be.instanceOf(MemifError);
       expect((caught as MemifError).code).to.equal(code);
     };
-    expectCode({ role: 'server', socket: path.join(dir, 'missing', 'x.sock') }, 'ENOENT');
-    const socket = path.join(dir, 'taken.sock');
+    expectCode({ role: 'server', socket: inDir('missing/x.sock') }, 'ENOENT');
+    const socket = inDir('taken.sock');
     make({ role: 'server', socket, id: 0 });
     expectCode({ role: 'server', socket, id: 0 }, 'EEXIST');
   });
 
   it('drops a peer that connects and never sends INIT (handshake timeout)', async () => {
-    const socket = path.join(dir, 'silent.sock');
+    const socket = inDir('silent.sock');
     make({ role: 'server', socket, handshakeTimeoutMs: 200 });
     const channel = native.ControlChannel.connect(socket);
     const received: string[] = [];
@@ -214,7 +193,7 @@ describe('control plane, in one process', () => {
   });
 
   it('disconnects a raw peer whose first message is not INIT', async () => {
-    const socket = path.join(dir, 'rude.sock');
+    const socket = inDir('rude.sock');
     make({ role: 'server', socket });
     const channel = native.ControlChannel.connect(socket);
     const reasons: string[] = [];

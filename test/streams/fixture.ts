@@ -10,7 +10,9 @@ import { tempDir, waitForState } from '../helpers/states';
  * Shared set-up of the data-path specs: interfaces made through `make` are closed after each
  * test, the temp directory removed, and the native handle count must be back to its baseline.
  */
-export const useInterfaces = (): {
+export const useInterfaces = (
+  retryMs = 50,
+): {
   make: (options: MemifOptions) => MemifInterface;
   socket: (name?: string) => string;
   pair: (
@@ -38,7 +40,7 @@ export const useInterfaces = (): {
   });
 
   const make = (options: MemifOptions): MemifInterface => {
-    const iface = memif({ retry: { initialMs: 50 }, ...options });
+    const iface = memif({ retry: { initialMs: retryMs }, ...options });
     open.push(iface);
     return iface;
   };
@@ -56,7 +58,7 @@ export const useInterfaces = (): {
 export const RUN_ID = 0x1234abcd;
 const SRC = [2, 0xfe, 1, 2, 3, 4];
 
-/** Frame `seq` of `size` bytes (gen's format: sequence number and a filler checked bytewise). */
+/** Frame `seq` of `size` bytes (gen's format: sequence number, filler checked to the byte). */
 export const genFrame = (seq: number, size: number): Uint8Array => {
   const f = new Uint8Array(size);
   writeGenFrame(f, size, seq, RUN_ID, SRC);
