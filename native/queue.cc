@@ -282,6 +282,8 @@ bool Queue::Usable(napi_env env) {
   } else {
     counters_ = scratch_counters_;
   }
+  // Every native call starts here.
+  bad_index_noted_ = false;
   return true;
 }
 
@@ -305,10 +307,15 @@ std::uint32_t Queue::RxAvailable(bool count_bad) {
   }
   std::uint32_t available = static_cast<std::uint16_t>(produced - cursor_);
   if (available > limit) {
-    if (count_bad) counters_[kBadIndex]++;
+    if (count_bad) NoteBadIndex();
     available = limit;
   }
   return available;
+}
+
+void Queue::NoteBadIndex() {
+  if (std::exchange(bad_index_noted_, true)) return;
+  counters_[kBadIndex]++;
 }
 
 bool Queue::Validate(const Descriptor& d, Faults* faults) const {
@@ -433,9 +440,17 @@ void Queue::ReturnSlots(std::uint32_t consumed) {
   cursor_ = static_cast<std::uint16_t>(cursor_ + consumed);
   if (kind_ == Kind::kServerRx) {
     if (consumed > 0) ring_.Tail().store(cursor_, std::memory_order_release);
-  } else {
-    RefillSlots();
+    return;
   }
+  // A tail beyond the head we still publish means the server wrote into slots we had not offered
+  // (DPDK 22.11 does, see data.spec.ts) while we were reading or holding them. Refilling first
+  // would move head past that tail and hide it for good, so look now.
+  const std::uint16_t tail = ring_.Tail().load(std::memory_order_acquire);
+  const std::uint16_t head = ring_.Head().load(std::memory_order_relaxed);
+  if (static_cast<std::uint16_t>(tail - cursor_) > static_cast<std::uint16_t>(head - cursor_)) {
+    NoteBadIndex();
+  }
+  RefillSlots();
 }
 
 void Queue::RefillSlots() {
@@ -572,7 +587,7 @@ std::uint32_t Queue::TxRoom(bool count_bad) {
     const std::uint16_t tail = ring_.Tail().load(std::memory_order_acquire);
     const std::uint32_t in_flight = static_cast<std::uint16_t>(head - tail);
     if (in_flight > n) {
-      if (count_bad) counters_[kBadIndex]++;
+      if (count_bad) NoteBadIndex();
       return 0;
     }
     return n - in_flight;
@@ -582,7 +597,7 @@ std::uint32_t Queue::TxRoom(bool count_bad) {
   const std::uint16_t head = ring_.Head().load(std::memory_order_acquire);
   const std::uint32_t offered = static_cast<std::uint16_t>(head - tail);
   if (offered > n) {
-    if (count_bad) counters_[kBadIndex]++;
+    if (count_bad) NoteBadIndex();
     return n;
   }
   return offered;

@@ -66,7 +66,7 @@ class Queue : public HandleWrap<Queue> {
   void Close(const Napi::CallbackInfo& info);
 
   // Open, every region still mapped, counters reachable (switches to scratch counters when the
-  // caller's array was detached or shrunk).
+  // caller's array was detached or shrunk). Called first by every native call.
   bool Usable(napi_env env);
   void RequireRx(Napi::Env env, const char* where) const;
 
@@ -80,6 +80,8 @@ class Queue : public HandleWrap<Queue> {
   bool Validate(const ring::Descriptor& d, Faults* faults) const;
   // Returns consumed slots to the peer: server stores tail, client refills.
   void ReturnSlots(std::uint32_t consumed);
+  // Counts badIndex at most once per native call: a peer index stays wrong across many checks.
+  void NoteBadIndex();
   void RefillSlots();
   std::uint32_t TransmitClient(const std::uint8_t* data, const std::uint32_t* offsets,
                                const std::uint32_t* lengths, std::uint32_t count);
@@ -94,6 +96,8 @@ class Queue : public HandleWrap<Queue> {
   std::uint16_t cursor_ = 0;
   // Rx zero-copy: slots consumed by peek() and not yet released.
   std::uint32_t held_ = 0;
+  // badIndex already counted in the current native call.
+  bool bad_index_noted_ = false;
   std::uint64_t max_packet_ = 0;
   // Client tx, zero-copy: free slots from head handed out by reserve() and not yet committed.
   std::uint32_t reserved_ = 0;

@@ -798,6 +798,23 @@ describe('native queues', () => {
       expect(count(p.clientRx.counters, 'badIndex')).to.equal(1);
     });
 
+    it('client rx counts a server that wrote past the offered slots while they were held (badIndex on release)', () => {
+      // DPDK 22.11's chained TX does this on a nearly full ring (data.spec.ts). Refilling first
+      // would move head past the bad tail and hide it for good.
+      const p = makePair({ log2: 4 });
+      p.clientRx.queue.refill();
+      transmit(p.serverTx.queue, Array.from({ length: 16 }, (_, i) => packet(i, 64)));
+      expect(peek(p.clientRx.queue, p.memory.regions).views.length).to.equal(16);
+      expect(count(p.clientRx.counters, 'badIndex')).to.equal(0);
+      p.m2s.tail = p.m2s.head + 3;
+      p.clientRx.queue.release();
+      expect(count(p.clientRx.counters, 'badIndex')).to.equal(1);
+      expect(p.m2s.head, 'refilled all the same').to.equal(32);
+      // Once head is past it again, the tail is in range: nothing more is counted.
+      expect(receive(p.clientRx.queue).length).to.equal(3);
+      expect(count(p.clientRx.counters, 'badIndex')).to.equal(1);
+    });
+
     it('server tx refuses bad offers (capacity 0, beyond the region, unknown region): badOffer, stops there', () => {
       const p = makePair({ log2: 4 });
       p.clientRx.queue.refill();
