@@ -201,7 +201,10 @@ export const QueueCounter = {
   badFlags: 7,
   /** rx: a chain that never ends (NEXT on every available slot of a full ring). */
   badChain: 8,
-  /** rx: the peer's index moved by more than the ring size (clamped). */
+  /**
+   * rx/tx: the peer's index is out of range: moved by more than the ring size, or (client rx) a
+   * tail beyond the head we offered. Clamped; counted at most once per native call while it lasts.
+   */
   badIndex: 9,
   /** rx: packet larger than the receive slab or the chain limit; dropped. */
   tooBig: 10,

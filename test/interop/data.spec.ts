@@ -432,8 +432,11 @@ describe('interop: data path with dpdk-testpmd', function () {
       const theirs = await peer.stop();
       console.log(`      testpmd: ${JSON.stringify(theirs)}`);
       expect(theirs[0].rxPackets).to.equal(2000 + storm.sent + 2000);
-      // It never drops: with 4 slots free it overruns instead.
-      expect(theirs[1]).to.deep.include({ txPackets: 2000 + storm.sent + 2000, txDropped: 0 });
+      // Everything it received it sent or dropped. Drops happen only once the overrun has begun:
+      // until then a frame meets 4 free slots and overruns; after it, the lengths it reads back
+      // from slots it was never offered break the multiple of 5 (seen: 0 and 409 of 7000).
+      expect(theirs[1].txPackets + theirs[1].txDropped).to.equal(2000 + storm.sent + 2000);
+      expect(theirs[1].txDropped).to.be.at.most(storm.sent - storm.ok);
     });
   });
 
