@@ -444,12 +444,8 @@ void Queue::ReturnSlots(std::uint32_t consumed) {
   }
   // A tail beyond the head we still publish means the server wrote into slots we had not offered
   // (DPDK 22.11 does, see data.spec.ts) while we were reading or holding them. Refilling first
-  // would move head past that tail and hide it for good, so look now.
-  const std::uint16_t tail = ring_.Tail().load(std::memory_order_acquire);
-  const std::uint16_t head = ring_.Head().load(std::memory_order_relaxed);
-  if (static_cast<std::uint16_t>(tail - cursor_) > static_cast<std::uint16_t>(head - cursor_)) {
-    NoteBadIndex();
-  }
+  // would move head past that tail and hide it for good, so look now (RxAvailable counts it).
+  RxAvailable(true);
   RefillSlots();
 }
 
