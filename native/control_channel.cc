@@ -24,36 +24,60 @@ constexpr std::size_t kMaxFdsPerMessage = 16;
 constexpr std::size_t kControlBuffer =
     CMSG_SPACE(sizeof(ucred)) + CMSG_SPACE(sizeof(int) * kMaxFdsPerMessage);
 
+// One datagram and its ancillary data (credentials, up to kMaxFdsPerMessage fds).
+class Datagram {
+ public:
+  // One non-blocking recvmsg(2); its result (-1 with errno set on failure).
+  ssize_t Receive(int fd, int flags) noexcept {
+    iov_ = iovec{data_, sizeof data_};
+    msg_ = msghdr{};
+    msg_.msg_iov = &iov_;
+    msg_.msg_iovlen = 1;
+    msg_.msg_control = control_;
+    msg_.msg_controllen = sizeof control_;
+    return ::recvmsg(fd, &msg_, flags | MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+  }
+
+  // The fds passed with it (SCM_RIGHTS), in order; the caller owns them.
+  // Not const: glibc's CMSG_NXTHDR takes a mutable msghdr.
+  std::vector<int> Fds() {
+    std::vector<int> fds;
+    for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg_); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg_, cmsg)) {
+      if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
+      const std::size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+      for (std::size_t i = 0; i < count; ++i) {
+        int fd;
+        std::memcpy(&fd, CMSG_DATA(cmsg) + i * sizeof(int), sizeof(int));
+        fds.push_back(fd);
+      }
+    }
+    return fds;
+  }
+
+  const unsigned char* Data() const { return data_; }
+  static constexpr std::size_t Capacity() { return kReceiveBuffer; }
+  int Flags() const { return msg_.msg_flags; }
+  bool HasControl() const { return msg_.msg_controllen != 0; }
+
+ private:
+  unsigned char data_[kReceiveBuffer];
+  alignas(cmsghdr) unsigned char control_[kControlBuffer];
+  iovec iov_{};
+  msghdr msg_{};
+};
+
 // Reads and drops whatever the peer sent that we will never handle, closing any fds in it.
 // Closing an AF_UNIX socket with unread data makes the kernel report ECONNRESET to the peer
 // *before* the datagrams still queued for it, so our last words (a DISCONNECT and its reason)
 // would be lost to any peer that stops at the error (VPP, libmemif and DPDK all do).
 void DiscardUnread(int fd) noexcept {
+  Datagram datagram;
   for (int i = 0; i < 1024; ++i) {
-    unsigned char data[kReceiveBuffer];
-    union {
-      cmsghdr align;
-      unsigned char bytes[kControlBuffer];
-    } control;
-    iovec iov{data, sizeof data};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.bytes;
-    msg.msg_controllen = sizeof control.bytes;
-    ssize_t length = ::recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    const ssize_t length = datagram.Receive(fd, 0);
     if (length < 0 && errno == EINTR) continue;
     if (length < 0) return;
-    for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-      if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
-      std::size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (std::size_t k = 0; k < count; ++k) {
-        int passed;
-        std::memcpy(&passed, CMSG_DATA(cmsg) + k * sizeof(int), sizeof(int));
-        ::close(passed);
-      }
-    }
-    if (length == 0 && msg.msg_controllen == 0) return;  // EOF
+    for (int passed : datagram.Fds()) ::close(passed);
+    if (length == 0 && !datagram.HasControl()) return;  // EOF
   }
 }
 
@@ -189,22 +213,12 @@ void ControlChannel::OnPoll(int status, int events) noexcept {
 void ControlChannel::ReadAll(Napi::Env env, int events) {
   Napi::Object self = Value();
   bool reset_seen = false;
+  Datagram datagram;
   // Everything queued is read in one wake; a callback may close the channel in between.
   while (IsOpen()) {
     Napi::HandleScope scope(env);
-    unsigned char data[kReceiveBuffer];
-    union {
-      cmsghdr align;
-      unsigned char bytes[kControlBuffer];
-    } control;
-    iovec iov{data, sizeof data};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.bytes;
-    msg.msg_controllen = sizeof control.bytes;
     // MSG_TRUNC makes the result the datagram's real length.
-    ssize_t length = ::recvmsg(fd_, &msg, MSG_CMSG_CLOEXEC | MSG_TRUNC | MSG_DONTWAIT);
+    const ssize_t length = datagram.Receive(fd_, MSG_TRUNC);
     if (length < 0) {
       int err = errno;
       if (err == EINTR) continue;
@@ -223,17 +237,7 @@ void ControlChannel::ReadAll(Napi::Env env, int events) {
       return;
     }
 
-    std::vector<int> fds;
-    for (cmsghdr* cmsg = CMSG_FIRSTHDR(&msg); cmsg != nullptr; cmsg = CMSG_NXTHDR(&msg, cmsg)) {
-      if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS) continue;
-      std::size_t count = (cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      const unsigned char* at = CMSG_DATA(cmsg);
-      for (std::size_t i = 0; i < count; ++i) {
-        int fd;
-        std::memcpy(&fd, at + i * sizeof(int), sizeof(int));
-        fds.push_back(fd);
-      }
-    }
+    const std::vector<int> fds = datagram.Fds();
     if (length == 0) {
       // EOF (or an empty datagram, which memif peers also read as a close).
       for (int fd : fds) ::close(fd);
@@ -241,11 +245,11 @@ void ControlChannel::ReadAll(Napi::Env env, int events) {
       return;
     }
 
-    const std::size_t received = std::min(static_cast<std::size_t>(length), sizeof data);
-    const bool truncated = static_cast<std::size_t>(length) > sizeof data ||
-                           (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0;
+    const std::size_t received = std::min(static_cast<std::size_t>(length), Datagram::Capacity());
+    const bool truncated = static_cast<std::size_t>(length) > Datagram::Capacity() ||
+                           (datagram.Flags() & (MSG_TRUNC | MSG_CTRUNC)) != 0;
     Napi::ArrayBuffer bytes = Napi::ArrayBuffer::New(env, received);
-    std::memcpy(bytes.Data(), data, received);
+    std::memcpy(bytes.Data(), datagram.Data(), received);
     Napi::Array fd_list = Napi::Array::New(env, fds.size());
     for (std::size_t i = 0; i < fds.size(); ++i) {
       fd_list.Set(static_cast<uint32_t>(i), Napi::Number::New(env, fds[i]));
