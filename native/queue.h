@@ -14,8 +14,8 @@ class EventFd;
 class Region;
 
 // One ring of a live connection driven in bursts (see NativeQueue in native.ts and
-// memif-protocol.md §4.8): client TX on S2M, server RX on S2M, server TX on M2S, client RX on M2S.
-// Everything runs on the JS thread; one native call moves a whole burst.
+// docs/protocol.md#data-path-per-ring): client TX on S2M, server RX on S2M, server TX on M2S,
+// client RX on M2S. Everything runs on the JS thread; one native call moves a whole burst.
 class Queue : public HandleWrap<Queue> {
  public:
   static Napi::Function DefineClass(Napi::Env env);

@@ -1,6 +1,7 @@
 #pragma once
 
-// The memif ring in shared memory (memif-protocol.md §4.3-4.4, §4.9): header fields, descriptors,
+// The memif ring in shared memory (docs/protocol.md#ring-header,
+// docs/protocol.md#descriptor, docs/protocol.md#memory-ordering): header fields, descriptors,
 // and the only ways this addon touches them.
 
 #include <atomic>
@@ -8,8 +9,8 @@
 #include <cstdint>
 #include <cstring>
 
-// Must agree with the peer (memif-protocol.md §11.1). addon.cc exports it as `cacheLineSize`;
-// a -DRX_MEMIF_CACHELINE build flag overrides the default.
+// Must agree with the peer (docs/protocol.md#cache-line-size). addon.cc exports it as
+// `cacheLineSize`; a -DRX_MEMIF_CACHELINE build flag overrides the default.
 #ifndef RX_MEMIF_CACHELINE
 #if defined(__aarch64__)
 #define RX_MEMIF_CACHELINE 128

@@ -1,7 +1,7 @@
 import type { RingDirection } from './messages';
 
 /**
- * Shared-memory layout arithmetic (`memif-protocol.md` §4). Sizes are bigint where a peer's
+ * Shared-memory layout arithmetic (docs/protocol.md#shared-memory). Sizes are bigint where a peer's
  * values enter (u64 region sizes, u32 offsets plus products), so that no check can overflow.
  */
 

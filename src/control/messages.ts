@@ -15,8 +15,8 @@ import type {
 } from './brands';
 
 /**
- * The memif control messages as typed values (`memif-protocol.md` §2.3). Each is one 128-byte
- * frame on the wire; `codec/` converts between the two.
+ * The memif control messages as typed values (docs/protocol.md#message-layouts). Each is one
+ * 128-byte frame on the wire; `codec/` converts between the two.
  */
 
 /** Message type numbers (u16 at offset 0). */

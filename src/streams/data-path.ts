@@ -137,7 +137,8 @@ export class DataPath implements DataPathHooks {
     this.stopPolling();
     for (const r of live.rx) {
       // Packets the peer published before the link went down are still mapped: deliver them
-      // (a peer that stops sends DISCONNECT right after its last burst; see peers.md).
+      // (a peer that stops sends DISCONNECT right after its last burst; see
+      // docs/protocol.md#disconnect-and-teardown).
       r.port.drain();
       // What is left is a chain the peer never finished (or a burst racing the link going
       // down): it cannot be delivered now, so it is counted, not silently left behind.

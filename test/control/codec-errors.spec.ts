@@ -25,7 +25,8 @@ const frameWith = (type: number, offset: number, bytes: ArrayLike<number>): Uint
   return frame;
 };
 
-// Each NUL-terminated field (§1, §2.3): type, offset, size, and the name errors must use.
+// Each NUL-terminated field (docs/protocol.md#constants, docs/protocol.md#message-layouts): type,
+// offset, size, and the name errors must use.
 const stringFields = [
   { type: 2, offset: 2, size: 32, field: 'HELLO.name' },
   { type: 3, offset: 9, size: 24, field: 'INIT.secret' },

@@ -1,18 +1,19 @@
 /**
- * Golden frames, written by hand from /work/shared/memif-protocol.md, never produced by our
- * encoder. Layouts and offsets: §2.3 (HELLO, INIT, ADD_REGION, ADD_RING, CONNECT/CONNECTED,
- * DISCONNECT tables; ACK and NONE are the type alone); type numbers: §2.3 type table; version
- * 0x0200: §1 `MEMIF_VERSION`; byte order: §0 (host-endian, little-endian here). Values:
- * - DPDK HELLO: §2.3 HELLO "sent value" column (255/255/255, 14) and §1 "app name" row
- *   (`rte_version()`, here "DPDK 22.11.11").
- * - VPP HELLO: §2.3 HELLO (256/256/256, 14), §1 "VPP <build version>".
- * - libmemif INIT: §3.2 "Client INIT content", §1 (tests use "libmemif-app"); mode ip = 1 (§1
- *   "Interface modes"). VPP client INIT: same, no secret (§2.3 "all zero if no secret").
+ * Golden frames, written by hand from the protocol's tables, never produced by our encoder.
+ * Layouts and offsets: docs/protocol.md#message-layouts (HELLO, INIT, ADD_REGION, ADD_RING,
+ * CONNECT/CONNECTED, DISCONNECT; ACK and NONE are the type alone, with the type numbers); version
+ * 0x0200: docs/protocol.md#constants; byte order: docs/protocol.md#roles-and-conventions
+ * (host-endian, little-endian here). Values (docs/protocol.md#what-each-peer-sends):
+ * - DPDK HELLO: 255/255/255, 14, app name `rte_version()`, here "DPDK 22.11.11".
+ * - VPP HELLO: 256/256/256, 14, app name "VPP <build version>".
+ * - libmemif INIT: docs/protocol.md#init (tests use "libmemif-app"); mode ip = 1
+ *   (docs/protocol.md#interface-modes). VPP client INIT: same, no secret (all zero).
  * - ADD_REGION 0 of 4 227 328 bytes, ADD_RING S2M at 0 and M2S at 16512 with log2 10: the worked
- *   example of §4.2 (VPP/DPDK single-region layout); ADD_REGION 1 of 4 194 304: libmemif's buffer
- *   region in the same example.
- * - CONNECT "net_memif0" (DPDK) and CONNECTED "memif0/0" (VPP): §1 interface-name row.
- * - DISCONNECT code 0 "Incorrect secret": §3.3 secret row (DPDK/libmemif), §2.3 DISCONNECT.
+ *   example of docs/protocol.md#worked-example (VPP/DPDK single-region layout); ADD_REGION 1 of
+ *   4 194 304: libmemif's buffer region in the same example.
+ * - CONNECT "net_memif0" (DPDK) and CONNECTED "memif0/0" (VPP): the interface names they send.
+ * - DISCONNECT code 0 "Incorrect secret": what DPDK and libmemif send for a wrong secret
+ *   (docs/protocol.md#server-checks, docs/protocol.md#disconnect).
  */
 import { expect } from 'chai';
 import * as E from 'fp-ts/Either';
@@ -68,9 +69,9 @@ const golden = <M extends ControlMessage>(
   });
 };
 
-describe('control codec: golden frames (memif-protocol.md §2.3)', function () {
+describe('control codec: golden frames (docs/protocol.md#message-layouts)', function () {
   before(function () {
-    // The vectors are little-endian; memif is host-endian (§0).
+    // The vectors are little-endian; memif is host-endian (docs/protocol.md#roles-and-conventions).
     if (endianness() !== 'LE') this.skip();
   });
 
@@ -190,7 +191,7 @@ describe('control codec: golden frames (memif-protocol.md §2.3)', function () {
   );
 
   golden(
-    'ADD_REGION 0 of the §4.2 worked example (VPP/DPDK layout)',
+    'ADD_REGION 0 of the worked example (VPP/DPDK layout)',
     AddRegionFrame,
     { type: 'add-region', index: 0, size: 4227328n },
     hex(`
@@ -201,7 +202,7 @@ describe('control codec: golden frames (memif-protocol.md §2.3)', function () {
   );
 
   golden(
-    'ADD_REGION 1 of the §4.2 worked example (libmemif buffer region)',
+    'ADD_REGION 1 of the worked example (libmemif buffer region)',
     AddRegionFrame,
     { type: 'add-region', index: 1, size: 4194304n },
     hex(`
@@ -223,7 +224,7 @@ describe('control codec: golden frames (memif-protocol.md §2.3)', function () {
   );
 
   golden(
-    'ADD_RING S2M ring 0 of the §4.2 worked example',
+    'ADD_RING S2M ring 0 of the worked example',
     AddRingFrame,
     {
       type: 'add-ring',
@@ -246,7 +247,7 @@ describe('control codec: golden frames (memif-protocol.md §2.3)', function () {
   );
 
   golden(
-    'ADD_RING M2S ring 0 of the §4.2 worked example',
+    'ADD_RING M2S ring 0 of the worked example',
     AddRingFrame,
     {
       type: 'add-ring',

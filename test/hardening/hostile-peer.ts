@@ -76,7 +76,8 @@ export const waitUntil = (
 };
 
 // ---------------------------------------------------------------------------------------------
-// Raw frames (memif-protocol.md §2.3), written without our codec so that anything can be built
+// Raw frames (docs/protocol.md#message-layouts), written without our codec so that anything can be
+// built
 
 export const FRAME = 128;
 export const T = {

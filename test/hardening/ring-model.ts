@@ -3,8 +3,9 @@ import { QUEUE_COUNTERS, QueueCounter } from '../../src/native-bridge/native';
 import type { Desc } from './ring-rig';
 
 /**
- * What a receiving queue must make of a stream of descriptors (memif-protocol.md §4.8 "Server
- * RX", §6, and native/queue.cc RxWalk), independent of how the stream is cut into bursts.
+ * What a receiving queue must make of a stream of descriptors (docs/protocol.md#data-path-per-ring
+ * "server rx", docs/protocol.md#chained-buffers, and native/queue.cc RxWalk), independent of how
+ * the stream is cut into bursts.
  *
  * The stream is a sequence of units; a unit is what the receiver treats as one packet:
  * consecutive descriptors up to the first one without NEXT, or exactly N descriptors that all

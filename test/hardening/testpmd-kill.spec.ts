@@ -44,7 +44,7 @@ describe('hardening: dpdk-testpmd killed with SIGKILL mid-burst, again and again
       ours: () => memif({ role: 'client', socket, retry: { initialMs: 20 } }),
       start: () => testpmd({ role: 'server', socket, forwardMode: 'io' }),
       // A killed testpmd server leaves its socket file behind, and a new one cannot listen
-      // while it is there (shared/peers.md).
+      // while it is there (docs/interop.md#stale-socket-files).
       afterRound: () => fs.rmSync(socket, { force: true }),
     });
   });

@@ -4,8 +4,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /**
- * DPDK's dpdk-testpmd as a live memif peer for tests (see shared/peers.md): unique file prefix,
- * no hugepages, output collected, stopped with SIGINT so that it prints its statistics.
+ * DPDK's dpdk-testpmd as a live memif peer for tests (see docs/interop.md#dpdk-testpmd): unique
+ * file prefix, no hugepages, output collected, stopped with SIGINT so that it prints its
+ * statistics.
  */
 
 let counter = 0;

@@ -133,7 +133,8 @@ describe('interop: control plane with dpdk-testpmd', function () {
     const down = await lost;
     expect(down.by, JSON.stringify(down)).to.equal('peer');
     expect(down.retry).to.deep.equal({ attempt: 1, inMs: 200 });
-    // testpmd leaves its socket file behind; a new server needs it gone (peers.md).
+    // testpmd leaves its socket file behind; a new server needs it gone
+    // (docs/interop.md#stale-socket-files).
     fs.rmSync(socket, { force: true });
     const second = testpmd({ role: 'server', socket });
     await second.ready();

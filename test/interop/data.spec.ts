@@ -12,7 +12,7 @@ import { recordStates, waitForState } from '../helpers/states';
  * modes in both roles, asserting on both sides, ours (`stats()`, every frame checked from byte 12
  * on) and testpmd's own ("Forward statistics" printed on SIGINT, "NIC statistics" every second).
  * testpmd is always stopped before our interface closes: its counters read 0 once the peer is
- * gone (shared/peers.md).
+ * gone (docs/interop.md#testpmd-quirks).
  */
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));

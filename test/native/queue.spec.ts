@@ -15,8 +15,8 @@ import type { RingHandle, SharedMemory } from '../../src/control/runtime/memory'
 /*
  * Both ends of a connection in one process over one real region: the client-side queues and the
  * server-side queues of the same rings share one mapping, which exercises the four algorithms of
- * memif-protocol.md §4.8 against each other. Hostile peers are played by writing ring headers and
- * descriptors by hand.
+ * docs/protocol.md#data-path-per-ring against each other. Hostile peers are played by writing ring
+ * headers and descriptors by hand.
  */
 
 const native = loadNative();

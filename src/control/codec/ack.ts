@@ -2,8 +2,8 @@ import * as t from 'io-ts';
 import type { AckMessage, NoneMessage } from '../messages';
 import { messageCodec } from './message-codec';
 
-// memif-protocol.md §2.3: ACK (1) and NONE (0) are the type alone; the other 126 bytes are zero
-// when sent and ignored when received.
+// docs/protocol.md#ack-and-none: ACK (1) and NONE (0) are the type alone; the other 126 bytes are
+// zero when sent and ignored when received.
 
 export const AckFrame = messageCodec<AckMessage>({
   type: 'ack',

@@ -6,7 +6,8 @@ import { RegionIndex, U64 } from '../brands';
 import type { AddRegionMessage } from '../messages';
 import { fieldValidation, messageCodec } from './message-codec';
 
-// memif-protocol.md §2.3 ADD_REGION: index (u16) @2, size (u64) @4. The fd travels beside it.
+// ADD_REGION (docs/protocol.md#add_region): index (u16) @2, size (u64) @4. The fd travels beside
+// it.
 const AddRegionValue = t.type(
   { type: t.literal('add-region'), index: RegionIndex, size: U64 },
   'ADD_REGION',

@@ -6,7 +6,7 @@ import { Log2RingSize, RegionIndex, RingIndex, U16, U32 } from '../brands';
 import type { AddRingMessage, RingDirection } from '../messages';
 import { fieldValidation, messageCodec, type Fields } from './message-codec';
 
-// memif-protocol.md §2.3 ADD_RING: flags @2, index @4, region @6, offset (u32) @8,
+// ADD_RING (docs/protocol.md#add_ring): flags @2, index @4, region @6, offset (u32) @8,
 // log2_ring_size (u8) @12, private_hdr_size @13. The eventfd travels beside it.
 const FLAG_S2M = 0x0001;
 

@@ -5,7 +5,8 @@ import { MemifName } from '../brands';
 import type { ConnectedMessage, ConnectMessage } from '../messages';
 import { messageCodec } from './message-codec';
 
-// memif-protocol.md §2.3 CONNECT / CONNECTED: if_name[32] @2, the sender's interface name.
+// CONNECT / CONNECTED (docs/protocol.md#connect-and-connected): if_name[32] @2, the sender's
+// interface name.
 
 export const ConnectFrame = messageCodec<ConnectMessage>({
   type: 'connect',

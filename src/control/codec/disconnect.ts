@@ -6,7 +6,7 @@ import { DisconnectReason, U32 } from '../brands';
 import type { DisconnectMessage } from '../messages';
 import { fieldValidation, messageCodec } from './message-codec';
 
-// memif-protocol.md §2.3 DISCONNECT: code (u32) @2, string[96] @6.
+// DISCONNECT (docs/protocol.md#disconnect): code (u32) @2, string[96] @6.
 export const DisconnectFrame = messageCodec<DisconnectMessage>({
   type: 'disconnect',
   value: t.type(

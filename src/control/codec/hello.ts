@@ -6,7 +6,7 @@ import { MemifName, U16, U8, Version } from '../brands';
 import type { HelloMessage } from '../messages';
 import { fieldValidation, messageCodec } from './message-codec';
 
-// memif-protocol.md §2.3 HELLO: name[32] @2, min_version @34, max_version @36, max_region @38,
+// HELLO (docs/protocol.md#hello): name[32] @2, min_version @34, max_version @36, max_region @38,
 // max_m2s_ring @40, max_s2m_ring @42, max_log2_ring_size (u8) @44.
 const HelloValue = t.type(
   {

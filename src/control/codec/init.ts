@@ -14,7 +14,7 @@ import {
 import type { InitMessage } from '../messages';
 import { fieldValidation, messageCodec, type Fields } from './message-codec';
 
-// memif-protocol.md §2.3 INIT: version @2, id (u32) @4, mode (u8) @8, secret[24] @9, name[32] @33.
+// INIT (docs/protocol.md#init): version @2, id (u32) @4, mode (u8) @8, secret[24] @9, name[32] @33.
 const InitValue = t.type(
   {
     type: t.literal('init'),

@@ -10,7 +10,7 @@ import { FrameReader, FrameWriter } from './frame';
 /** Accumulates errors across fields (with `sequenceS`), so every bad field is reported at once. */
 export const fieldValidation = E.getApplicativeValidation(A.getSemigroup<t.ValidationError>());
 
-/** The names used by the C headers and memif-protocol.md, for error messages. */
+/** The names used by the C headers and docs/protocol.md, for error messages. */
 export const wireName: Readonly<Record<MessageTypeName, string>> = {
   none: 'NONE',
   ack: 'ACK',

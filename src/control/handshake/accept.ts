@@ -5,7 +5,7 @@ import { SERVER_LIMITS } from './config';
 
 /**
  * The socket-level part of the server role: a new connection is greeted with HELLO and belongs
- * to no interface until its INIT names one (`memif-protocol.md` §3.3, first three checks).
+ * to no interface until its INIT names one (docs/protocol.md#server-checks, first three checks).
  */
 
 export const helloMessage = (appName: MemifName): HelloMessage => ({

@@ -9,7 +9,7 @@ import { retryDelay } from './types';
 import type { ClientMemory, HandshakeCommand, HandshakeEvent, Step } from './types';
 
 /**
- * The client (slave) side of the handshake (`memif-protocol.md` §3): connect, read HELLO, clamp
+ * The client (slave) side of the handshake (docs/protocol.md#handshake): connect, read HELLO, clamp
  * to its limits, create the memory, then INIT, ADD_REGION*, ADD_RING (S2M*, M2S*), CONNECT, one
  * message per ACK. Any failure tears the connection down and schedules a retry.
  */
@@ -113,7 +113,10 @@ const handshaking = (step: HandshakeStep): HandshakeCommand => ({
   state: { status: 'handshaking', role: 'client', step },
 });
 
-/** §3.2: the client accepts HELLO when 0x0200 lies in `[min, max]`, then clamps to its limits. */
+/**
+ * docs/protocol.md#client-checks-of-hello: the client accepts HELLO when 0x0200 lies in
+ * `[min, max]`, then clamps to its limits.
+ */
 const onHello = (
   cfg: HandshakeConfig,
   attempt: number,
@@ -139,7 +142,10 @@ const onHello = (
   );
 };
 
-/** The messages of §3.1 in order, each sent after the previous one is acknowledged. */
+/**
+ * The messages of docs/protocol.md#client-sequence in order, each sent after the previous one is
+ * acknowledged.
+ */
 const announcements = (cfg: HandshakeConfig, memory: ClientMemory): Outgoing[] => {
   const out: Outgoing[] = [
     {

@@ -15,7 +15,7 @@ import type { HandshakeCommand, HandshakeEvent, PeerRegion, PeerRing, Step } fro
 
 /**
  * The server (master) side of one interface, once the socket layer has routed a connection to
- * it by INIT (`accept.ts`). Validates as `memif-protocol.md` §3.3 says; any failure sends
+ * it by INIT (`accept.ts`). Validates as docs/protocol.md#server-checks says; any failure sends
  * DISCONNECT with the reason, closes that connection and goes back to listening.
  */
 export type ServerState =
@@ -98,7 +98,7 @@ const refuse = (reason: string): Step<ServerState> =>
     { kind: 'publish', state: { status: 'listening', role: 'server' } },
   );
 
-/** §3.3 checks that need the interface: mode, then secret. */
+/** The checks that need the interface (docs/protocol.md#server-checks): mode, then secret. */
 const checkInit = (cfg: HandshakeConfig, init: InitMessage): string | null => {
   if (init.mode !== cfg.mode) return `mode mismatch: client is ${init.mode}, server is ${cfg.mode}`;
   if (cfg.secret !== '') {

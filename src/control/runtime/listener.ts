@@ -13,9 +13,9 @@ import { ControlConnection } from './connection';
 import type { InterfaceRuntime } from './interface-runtime';
 
 /**
- * One listening socket shared by every server interface on its address (`memif-protocol.md` §9).
- * A new connection gets HELLO and belongs to the socket until its INIT names an interface; the
- * socket file goes away with the last interface.
+ * One listening socket shared by every server interface on its address
+ * (docs/protocol.md#several-interfaces-on-one-socket). A new connection gets HELLO and belongs to
+ * the socket until its INIT names an interface; the socket file goes away with the last interface.
  */
 class SharedListener {
   readonly interfaces = new Map<number, InterfaceRuntime>();

@@ -50,7 +50,7 @@ const closeAll = (things: readonly { close(): void }[]): void => {
 };
 
 /**
- * Client side (`memif-protocol.md` §4.1–4.3): one memfd region with all rings then all buffers,
+ * Client side (docs/protocol.md#client-layout): one memfd region with all rings then all buffers,
  * every ring header initialised (cookie, head = tail = 0, flags 0) and every descriptor pointing
  * at its fixed buffer with the full buffer size; one eventfd per ring.
  */
@@ -104,10 +104,10 @@ export const createClientMemory = (
 };
 
 /**
- * Server side, on CONNECT (§3.4): maps every region (checking its real size and its shrink seal,
- * so that a client cannot truncate memory under us), adopts every eventfd, checks every ring's
- * cookie and resets head and tail. Takes ownership of every fd, also when it fails; the error
- * says what was wrong.
+ * Server side, on CONNECT (docs/protocol.md#mapping-on-connect): maps every region (checking its
+ * real size and its shrink seal, so that a client cannot truncate memory under us), adopts every
+ * eventfd, checks every ring's cookie and resets head and tail. Takes ownership of every fd, also
+ * when it fails; the error says what was wrong.
  */
 export const mapPeerMemory = (
   native: NativeBinding,

@@ -58,7 +58,8 @@ const expectMarbles = (
   expect(serverStep(config, start, event).state).to.deep.equal({ phase: 'listening' });
 };
 
-describe('handshake/server: INIT checks of the interface (§3.3: mode, secret)', () => {
+// The server checks of docs/protocol.md#server-checks.
+describe('handshake/server: INIT checks of the interface (mode, secret)', () => {
   const cases: { name: string; init: ReturnType<typeof init>; reason: RegExp }[] = [
     { name: 'mode mismatch', init: init({ mode: 'ip' }), reason: /mode mismatch/ },
     {
@@ -395,7 +396,8 @@ const unexpected: Violation[] = [
   },
 ];
 
-describe('handshake/server: validation of what the client announces (§3.3)', () => {
+// docs/protocol.md#server-checks
+describe('handshake/server: validation of what the client announces', () => {
   for (const [group, violations] of [
     ['ADD_REGION', regionViolations],
     ['ADD_RING', ringViolations],
