@@ -72,6 +72,7 @@ describe('streams: two processes (rx-memif CLI)', () => {
           ` (${((g.rx.bytes * 8) / g.secs / 1e9).toFixed(2)} Gbit/s back)`,
       );
       expect(g).to.deep.include({ lost: 0, corrupt: 0, sent: count, received: count, drops: {} });
+      expect(g).to.deep.include({ notSent: 0, notReturned: 0 });
       expect(g.tx).to.deep.include({ packets: count, bytes: count * size });
       expect(g.rx).to.deep.include({ packets: count, bytes: count * size });
       expect(g.secs).to.be.greaterThan(0);
@@ -86,6 +87,21 @@ describe('streams: two processes (rx-memif CLI)', () => {
       expect(e.code).to.equal(1);
     });
   }
+
+  it('gen flat out against echo: every frame sent is either back, not sent or not returned', async () => {
+    const sock = socket();
+    const echo = cli(['echo', '--role', 'server', '--socket', sock, '--json']);
+    await echo.waitForLine(LISTENING);
+    const gen = await cli(['gen', '--socket', sock, '--size', '64', '--secs', '1', '--json']);
+    expect(gen.code, gen.stderr).to.equal(0);
+    const g = summaryOf(gen.json()) as Summary & { notSent: number; notReturned: number };
+    echo.kill('SIGTERM');
+    await echo;
+    expect(g.sent).to.be.greaterThan(0);
+    expect(g.notSent).to.equal(Math.max(0, (g.sent ?? 0) - g.tx.packets));
+    expect(g.lost).to.equal(g.notSent + g.notReturned);
+    expect((g.received ?? 0) + g.corrupt + g.lost).to.equal(g.sent);
+  });
 
   it('an in-test client against an echo child: every frame comes back intact; echo exits 0 while connected', async () => {
     const N = 20000;

@@ -38,7 +38,11 @@ once all N reached the ring, 1 when the link went down or --secs ran out first.
 With --json: {"event":"stats",...} a second and a final {"event":"summary","secs",
 "rx":{"packets","bytes","mpps"},"tx":{...},"lost","corrupt","drops":{...},"sent","received"}.
 With --one-way, "sent" counts the frames that reached the ring, "lost" the rest of the N, and
-"received" is 0 (echoes are not counted).
+"received" is 0 (echoes are not counted). Otherwise "sent" counts the frames handed to the
+interface and "lost" those that did not come back, split into "notSent" (still queued here or
+dropped by our own tx when the run ended: the ring was full, they never left) and "notReturned"
+(they reached the ring and no intact echo came back: the reflector refused or dropped them, or
+they were still in flight).
 
   --size S                 frame size in bytes, ${MIN_GEN_SIZE}..${MAX_GEN_SIZE} [64]
   --size A..B              mixed sizes, uniform in A..B, the same for every run (from the
@@ -155,12 +159,21 @@ export const gen = async (args: string[]): Promise<number> => {
   const lost = oneWay
     ? (count ?? 0) - tally.sent
     : Math.max(0, tally.sent - tally.received - tally.corrupt);
+  // Round trip: where the lost ones stayed (a flooded ring refuses; that is not a lost frame).
+  const ringed = iface.stats().tx.reduce((n, q) => n + q.packets, 0);
+  const split = oneWay
+    ? {}
+    : {
+        notSent: Math.max(0, tally.sent - ringed),
+        notReturned: Math.max(0, Math.min(ringed, tally.sent) - tally.received - tally.corrupt),
+      };
   const summary = {
     ...traffic,
     lost,
     corrupt: tally.corrupt,
     sent: tally.sent,
     received: tally.received,
+    ...split,
     connected: session.connected,
   };
   await session.close();
