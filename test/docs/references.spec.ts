@@ -28,7 +28,9 @@ const repo: Repo = {
   exists: (p) => p === 'docs/protocol.md' || p === 'README.md',
   named: (n) => n === 'RESULTS.md',
   anchors: (p) =>
-    p === 'docs/protocol.md' ? checker.anchorsOf('# Title\n## Ring header\n## ADD_RING\n') : new Set(),
+    p === 'docs/protocol.md'
+      ? checker.anchorsOf('# Title\n## Ring header\n## ADD_RING\n')
+      : new Set(),
 };
 const messages = (file: string, text: string): string[] =>
   checker.problemsIn(file, text, repo).map((p) => `${p.line}: ${p.message}`);
@@ -58,7 +60,9 @@ describe('docs: references point into the repository', () => {
   });
 
   it('flags a missing docs file or anchor, accepts existing ones', () => {
-    expect(messages('src/a.ts', '// docs/protocol.md#ring-header and docs/protocol.md#add_ring')).to.deep.equal([]);
+    expect(
+      messages('src/a.ts', '// docs/protocol.md#ring-header and docs/protocol.md#add_ring'),
+    ).to.deep.equal([]);
     expect(messages('src/a.ts', '// docs/protocol.md#ring-tail')).to.deep.equal([
       '1: refers to docs/protocol.md#ring-tail, but docs/protocol.md has no heading for that anchor',
     ]);
