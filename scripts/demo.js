@@ -101,7 +101,7 @@ const server = async (label, args) => {
 const n = (x) => x.toLocaleString('en-US');
 const pct = (part, whole) =>
   whole === 0 ? '0' : part === whole ? '100' : Math.min(99.9, (part / whole) * 100).toFixed(1);
-const show = (args) => `    $ rx-memif ${args.join(' ')}`;
+const show = (args) => `    $ npx rx-memif ${args.join(' ')}`;
 
 /** Drop reasons that mean damaged or hostile input, as opposed to a full queue or a link down. */
 const faultDrops = (drops) =>
