@@ -72,6 +72,9 @@ try {
       'ts',
       '--timeout',
       '120000',
+      // The spec reporter, which also writes the counts .ci/run sums (RX_MEMIF_TEST_SUMMARY).
+      '--reporter',
+      path.join(root, 'test', 'helpers', 'summary-reporter.js'),
       ...specs,
     ],
     {
