@@ -129,6 +129,13 @@ export const userSandbox = (): string => {
   return dir;
 };
 
+/** A fresh 0755 temporary folder (for sockets another user must reach); removed by `cleanup`. */
+export const sharedDir = (): { dir: string; cleanup: () => void } => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rx-memif-shared-'));
+  fs.chmodSync(dir, 0o755);
+  return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+};
+
 /** The CLI entry point inside the sandbox (`rx-memif ...` as plain JS). */
 export const sandboxCli = (): string => path.join(userSandbox(), 'src', 'cli', 'main.js');
 
