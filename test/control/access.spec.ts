@@ -125,6 +125,34 @@ describe('control: who may connect (socket mode and group, peer credentials, all
       expect(fs.readdirSync(dir)).to.deep.equal(['live.sock']);
     });
 
+    it('the native listener: EINVAL for an abstract name, ENAMETOOLONG when the temporary name does not fit', () => {
+      const errorOf = (address: string): unknown => {
+        try {
+          const listener = native.ControlListener.listen(
+            address,
+            () => undefined,
+            () => undefined,
+            { mode: 0o600 },
+          );
+          listener.close();
+        } catch (e) {
+          return e;
+        }
+        throw new Error(`listened on ${address}`);
+      };
+      expect(errorOf(abstractName())).to.include({ code: 'EINVAL', syscall: 'bind' });
+      // A short name in a deep directory: 102 bytes fit sun_path, but not the temporary
+      // `<dir>/.rx-memif-XXXXXX/s` (119 bytes) it is bound as first.
+      const deep = path.join(dir, 'd'.repeat(100 - dir.length - 1));
+      fs.mkdirSync(deep);
+      const long = path.join(deep, 's');
+      expect(Buffer.byteLength(long)).to.equal(102);
+      const tooLong = errorOf(long);
+      expect(tooLong).to.include({ code: 'ENAMETOOLONG' });
+      expect((tooLong as Error).message).to.match(/use a shorter path/);
+      expect(fs.readdirSync(deep)).to.deep.equal([]);
+    });
+
     it(`mode 0600 keeps nobody out; group nogroup with 0660 lets it in ${AS_USER_TAG}`, async function () {
       needRoot(this);
       const closed = path.join(dir, 'closed.sock');
