@@ -92,6 +92,7 @@ Napi::Function ControlChannel::DefineClass(Napi::Env env) {
           InstanceMethod<&ControlChannel::Start>("start"),
           InstanceMethod<&ControlChannel::Send>("send"),
           InstanceMethod<&ControlChannel::Close>("close"),
+          InstanceAccessor<&ControlChannel::GetPeer>("peer"),
       });
 }
 
@@ -99,6 +100,23 @@ Napi::Object ControlChannel::FromSocket(Napi::Env env, UniqueFd fd) {
   Napi::Object object = NewInstance(env, Registry::From(env).channelClass);
   Unwrap(object)->Adopt(std::move(fd));
   return object;
+}
+
+Napi::Value ControlChannel::GetPeer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!IsOpen()) return env.Undefined();
+  // The kernel's record of who is on the other end, taken when the connection was made: the
+  // connecting process for an accepted socket, the listening one for a connected socket.
+  ucred cred{};
+  socklen_t length = sizeof cred;
+  if (::getsockopt(fd_, SOL_SOCKET, SO_PEERCRED, &cred, &length) != 0) {
+    ThrowErrno(env, errno, "getsockopt", "getsockopt(SO_PEERCRED)");
+  }
+  Napi::Object peer = Napi::Object::New(env);
+  peer.Set("pid", Napi::Number::New(env, cred.pid));
+  peer.Set("uid", Napi::Number::New(env, cred.uid));
+  peer.Set("gid", Napi::Number::New(env, cred.gid));
+  return peer;
 }
 
 void ControlChannel::Finalize(Napi::Env) {

@@ -26,6 +26,8 @@ class ControlChannel : public HandleWrap<ControlChannel>, public PollTarget {
   void Start(const Napi::CallbackInfo& info);
   void Send(const Napi::CallbackInfo& info);
   void Close(const Napi::CallbackInfo& info);
+  // The peer's credentials (SO_PEERCRED), or undefined once closed.
+  Napi::Value GetPeer(const Napi::CallbackInfo& info);
 
   void Adopt(UniqueFd fd);
   void ReadAll(Napi::Env env, int events);

@@ -1,11 +1,15 @@
 #include "control_listener.h"
 
+#include <grp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
+#include <cstring>
+#include <vector>
 
 #include "control_channel.h"
 #include "errors.h"
@@ -57,8 +61,16 @@ Occupant ProbePath(const UnixAddress& address, int* probe_errno) {
   }
 }
 
-UniqueFd BindListener(Napi::Env env, const UnixAddress& address) {
-  const std::string where = "bind(" + address.text + ")";
+// Who may use the socket file: set on it before anyone can reach it (see BindWithAccess).
+struct FileAccess {
+  bool set_mode = false;
+  mode_t mode = 0;
+  bool set_group = false;
+  gid_t gid = 0;
+  bool Any() const { return set_mode || set_group; }
+};
+
+UniqueFd NewListenerSocket(Napi::Env env) {
   UniqueFd fd(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (fd.Get() < 0) ThrowErrno(env, errno, "socket", "socket(AF_UNIX, SOCK_SEQPACKET)");
   // Before bind, so that every accepted socket inherits it (all memif servers set it).
@@ -66,6 +78,36 @@ UniqueFd BindListener(Napi::Env env, const UnixAddress& address) {
   if (::setsockopt(fd.Get(), SOL_SOCKET, SO_PASSCRED, &one, sizeof one) != 0) {
     ThrowErrno(env, errno, "setsockopt", "setsockopt(SO_PASSCRED)");
   }
+  return fd;
+}
+
+// What to do about an existing file on the path: returns only when it is gone (now or after
+// removing a stale socket); throws EADDRINUSE for anything alive or not ours to remove.
+void ClearPath(Napi::Env env, const UnixAddress& address, const std::string& where) {
+  int probe_errno = 0;
+  switch (ProbePath(address, &probe_errno)) {
+    case Occupant::kLive:
+      Throw(env, EADDRINUSE, "bind", where + ": address in use by a live listener");
+    case Occupant::kNotSocket:
+      Throw(env, EADDRINUSE, "bind", where + ": the path exists and is not a socket");
+    case Occupant::kUnknown:
+      Throw(env, EADDRINUSE, "bind",
+            where + ": address in use (cannot tell whether a listener is alive: " +
+                Describe(probe_errno) + ")");
+    case Occupant::kStale:
+      // Nothing accepts on it: a listener died without unlinking. Replace it.
+      if (::unlink(address.path.c_str()) != 0 && errno != ENOENT) {
+        ThrowErrno(env, errno, "unlink", "unlink(" + address.path + ") of a stale socket");
+      }
+      return;
+    case Occupant::kGone:
+      return;
+  }
+}
+
+UniqueFd BindListener(Napi::Env env, const UnixAddress& address) {
+  const std::string where = "bind(" + address.text + ")";
+  UniqueFd fd = NewListenerSocket(env);
   for (int attempt = 0;; ++attempt) {
     if (::bind(fd.Get(), reinterpret_cast<const sockaddr*>(&address.addr), address.length) == 0) {
       return fd;
@@ -77,26 +119,109 @@ UniqueFd BindListener(Napi::Env env, const UnixAddress& address) {
       Throw(env, EADDRINUSE, "bind", where + ": abstract name in use by a live socket");
     }
     if (attempt > 0) Throw(env, EADDRINUSE, "bind", where + ": address in use");
-    int probe_errno = 0;
-    switch (ProbePath(address, &probe_errno)) {
-      case Occupant::kLive:
-        Throw(env, EADDRINUSE, "bind", where + ": address in use by a live listener");
-      case Occupant::kNotSocket:
-        Throw(env, EADDRINUSE, "bind", where + ": the path exists and is not a socket");
-      case Occupant::kUnknown:
-        Throw(env, EADDRINUSE, "bind",
-              where + ": address in use (cannot tell whether a listener is alive: " +
-                  Describe(probe_errno) + ")");
-      case Occupant::kStale:
-        // Nothing accepts on it: a listener died without unlinking. Replace it.
-        if (::unlink(address.path.c_str()) != 0 && errno != ENOENT) {
-          ThrowErrno(env, errno, "unlink", "unlink(" + address.path + ") of a stale socket");
-        }
-        break;
-      case Occupant::kGone:
-        break;
-    }
+    ClearPath(env, address, where);
   }
+}
+
+// Binds with the socket file's mode and group set before the file appears on its path: the
+// socket is bound in a fresh 0700 directory next to the path, given its mode and group there,
+// then hard-linked onto the path (link(2) never replaces an existing file, so a live listener is
+// never stolen) and the temporary name removed. A socket is reached by its inode, so the link
+// is the listener. No one but root ever sees the file with looser permissions.
+UniqueFd BindWithAccess(Napi::Env env, const UnixAddress& address, const FileAccess& access) {
+  const std::string where = "bind(" + address.text + ")";
+  const std::size_t slash = address.path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : address.path.substr(0, slash);
+  std::string temp_dir = (dir.empty() ? "" : dir) + "/.rx-memif-XXXXXX";
+  if (::mkdtemp(temp_dir.data()) == nullptr) {
+    ThrowErrno(env, errno, "mkdtemp", where + ": mkdtemp(" + temp_dir + ")");
+  }
+  const std::string temp_path = temp_dir + "/s";
+  struct RemoveTemporary {
+    const std::string& dir;
+    const std::string& path;
+    ~RemoveTemporary() {
+      ::unlink(path.c_str());
+      ::rmdir(dir.c_str());
+    }
+  } remove_temporary{temp_dir, temp_path};
+  if (temp_path.size() >= sizeof(sockaddr_un::sun_path)) {
+    Throw(env, ENAMETOOLONG, "bind",
+          where + ": socketMode/socketGroup bind through the longer temporary name " + temp_path +
+              " (over 107 bytes); use a shorter path");
+  }
+  UnixAddress temp;
+  temp.addr.sun_family = AF_UNIX;
+  std::memcpy(temp.addr.sun_path, temp_path.c_str(), temp_path.size() + 1);
+  temp.length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + temp_path.size() + 1);
+
+  UniqueFd fd = NewListenerSocket(env);
+  if (::bind(fd.Get(), reinterpret_cast<const sockaddr*>(&temp.addr), temp.length) != 0) {
+    ThrowErrno(env, errno, "bind", "bind(" + temp_path + ") for " + address.text);
+  }
+  if (access.set_mode && ::chmod(temp_path.c_str(), access.mode) != 0) {
+    ThrowErrno(env, errno, "chmod", where + ": chmod of the socket file");
+  }
+  if (access.set_group && ::chown(temp_path.c_str(), static_cast<uid_t>(-1), access.gid) != 0) {
+    ThrowErrno(env, errno, "chown",
+               where + ": chown to group " + std::to_string(access.gid) + " of the socket file");
+  }
+  for (int attempt = 0;; ++attempt) {
+    if (::link(temp_path.c_str(), address.path.c_str()) == 0) return fd;
+    const int err = errno;
+    if (err != EEXIST) ThrowErrno(env, err, "link", where + ": link(" + temp_path + ")");
+    if (attempt > 0) Throw(env, EADDRINUSE, "bind", where + ": address in use");
+    ClearPath(env, address, where);
+  }
+}
+
+// The optional 4th argument of listen: {mode?: number, group?: number | string}.
+FileAccess ArgFileAccess(const Napi::CallbackInfo& info, std::size_t index) {
+  Napi::Env env = info.Env();
+  FileAccess access;
+  if (info.Length() <= index || info[index].IsUndefined()) return access;
+  if (!info[index].IsObject()) {
+    Throw(env, EINVAL, "", "ControlListener.listen: options must be an object");
+  }
+  Napi::Object options = info[index].As<Napi::Object>();
+  Napi::Value mode = options.Get("mode");
+  if (!mode.IsUndefined()) {
+    const double m = mode.IsNumber() ? mode.As<Napi::Number>().DoubleValue() : -1;
+    if (!(m >= 0 && m <= 07777) || m != static_cast<double>(static_cast<int>(m))) {
+      Throw(env, EINVAL, "", "ControlListener.listen: mode must be an integer in 0..0o7777");
+    }
+    access.set_mode = true;
+    access.mode = static_cast<mode_t>(m);
+  }
+  Napi::Value group = options.Get("group");
+  if (group.IsNumber()) {
+    const double g = group.As<Napi::Number>().DoubleValue();
+    if (!(g >= 0 && g < 4294967295.0) || g != static_cast<double>(static_cast<gid_t>(g))) {
+      Throw(env, EINVAL, "", "ControlListener.listen: group must be a gid or a group name");
+    }
+    access.set_group = true;
+    access.gid = static_cast<gid_t>(g);
+  } else if (group.IsString()) {
+    const std::string name = group.As<Napi::String>().Utf8Value();
+    std::vector<char> buffer(4096);
+    struct group entry;
+    struct group* found = nullptr;
+    int err;
+    while ((err = ::getgrnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found)) ==
+               ERANGE &&
+           buffer.size() < (1u << 20)) {
+      buffer.resize(buffer.size() * 2);
+    }
+    if (err != 0) ThrowErrno(env, err, "getgrnam_r", "socketGroup " + name);
+    if (found == nullptr) {
+      Throw(env, ENOENT, "getgrnam_r", "socketGroup: no group named " + name);
+    }
+    access.set_group = true;
+    access.gid = found->gr_gid;
+  } else if (!group.IsUndefined()) {
+    Throw(env, EINVAL, "", "ControlListener.listen: group must be a gid or a group name");
+  }
+  return access;
 }
 
 }  // namespace
@@ -117,8 +242,14 @@ Napi::Value ControlListener::Listen(const Napi::CallbackInfo& info) {
   std::string text = ArgString(info, 0, "ControlListener.listen", "address");
   Napi::Function on_connection = ArgFunction(info, 1, "ControlListener.listen", "onConnection");
   Napi::Function on_error = ArgFunction(info, 2, "ControlListener.listen", "onError");
+  const FileAccess access = ArgFileAccess(info, 3);
   UnixAddress address = ParseUnixAddress(env, text, "bind");
-  UniqueFd fd = BindListener(env, address);
+  if (access.Any() && address.abstract) {
+    Throw(env, EINVAL, "bind",
+          "bind(" + text + "): socketMode/socketGroup need a socket file; an abstract socket has " +
+              "none (its access cannot be restricted by mode or group)");
+  }
+  UniqueFd fd = access.Any() ? BindWithAccess(env, address, access) : BindListener(env, address);
 
   // From here on the socket file is ours: remove it again if anything below fails.
   struct UnlinkOnFailure {

@@ -59,6 +59,7 @@ try {
         'test/native/**/*.spec.ts',
         'test/streams/**/*.spec.ts',
         'test/control/runtime.spec.ts',
+        'test/control/access.spec.ts', // socket file mode/group at bind, SO_PEERCRED
         'test/hardening/hostile-ring.spec.ts',
       ];
   const run = spawnSync(
@@ -72,6 +73,9 @@ try {
       'ts',
       '--timeout',
       '120000',
+      // The spec reporter, which also writes the counts .ci/run sums (RX_MEMIF_TEST_SUMMARY).
+      '--reporter',
+      path.join(root, 'test', 'helpers', 'summary-reporter.js'),
       ...specs,
     ],
     {

@@ -18,6 +18,10 @@ export const commonOptions = {
   mode: { type: 'string' },
   queues: { type: 'string' },
   'zero-copy': { type: 'string' },
+  'socket-mode': { type: 'string' },
+  'socket-group': { type: 'string' },
+  'allow-uid': { type: 'string', multiple: true },
+  'allow-gid': { type: 'string', multiple: true },
   secs: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -34,6 +38,11 @@ export const commonHelp = `Interface options (shared by every command):
   --mode M                 ethernet|ip|punt-inject [ethernet]
   --queues N               queue pairs (rx and tx queues each), 1..255 [1]
   --zero-copy yes|no       client zero-copy transmit [no]
+Who may connect:
+  --socket-mode MODE       server: socket file mode, octal (0660), set at bind [umask]
+  --socket-group G         server: socket file group, a name or gid, set at bind [ours]
+  --allow-uid N            only a peer with this uid may connect; repeatable [anyone]
+  --allow-gid N            only a peer with this primary gid may connect; repeatable [anyone]
 Run options:
   --secs N                 run N seconds, then close cleanly [until SIGINT/SIGTERM]
   --json                   one JSON object per line on stdout
@@ -56,10 +65,32 @@ export const integerOption = (
 };
 
 export type CommonValues = {
-  [K in keyof typeof commonOptions]?: (typeof commonOptions)[K]['type'] extends 'boolean'
-    ? boolean
-    : string;
+  [K in keyof typeof commonOptions]?: (typeof commonOptions)[K] extends { multiple: true }
+    ? string[]
+    : (typeof commonOptions)[K]['type'] extends 'boolean'
+      ? boolean
+      : string;
 };
+
+/** `--socket-mode`: octal permission bits (`0660`, `660` or `0o660`). */
+const socketMode = (text: string | undefined): number | undefined => {
+  if (text === undefined) return undefined;
+  const digits = text.trim().replace(/^0o/i, '');
+  const n = /^[0-7]{1,5}$/.test(digits) ? parseInt(digits, 8) : NaN;
+  if (!(n >= 0 && n <= 0o7777))
+    throw new UsageError(
+      `--socket-mode must be octal permission bits like 0660, got ${JSON.stringify(text)}`,
+    );
+  return n;
+};
+
+/** `--socket-group`: a gid when numeric, else a group name. */
+const socketGroup = (text: string | undefined): number | string | undefined =>
+  text === undefined ? undefined : /^\d+$/.test(text) ? Number(text) : text;
+
+/** A repeatable id flag (`--allow-uid 0 --allow-uid 1000`). */
+const idList = (name: string, texts: string[] | undefined): number[] | undefined =>
+  texts?.map((t) => integerOption(name, t, 0, 0xfffffffe) as number);
 
 /** Maps the shared flags to `memif()` options; range checks are left to the options codec. */
 export const interfaceOptions = (v: CommonValues): MemifOptions => {
@@ -79,6 +110,10 @@ export const interfaceOptions = (v: CommonValues): MemifOptions => {
     rxQueues: queues,
     txQueues: queues,
     zeroCopy: zeroCopy === undefined ? undefined : zeroCopy === 'yes',
+    socketMode: socketMode(v['socket-mode']),
+    socketGroup: socketGroup(v['socket-group']),
+    allowUids: idList('allow-uid', v['allow-uid']),
+    allowGids: idList('allow-gid', v['allow-gid']),
   };
   for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key];
   return options as MemifOptions;
@@ -94,12 +129,12 @@ export const runSeconds = (v: CommonValues): number | undefined => {
 };
 
 /** What a command's parsed flags look like: the shared ones typed, its own as strings/booleans. */
-export type ParsedValues = CommonValues & Record<string, string | boolean | undefined>;
+export type ParsedValues = CommonValues & Record<string, string | string[] | boolean | undefined>;
 
 /** Parses a command's arguments: the shared options plus its own. */
 export const parse = (
   args: string[],
-  own: Record<string, { type: 'string' | 'boolean'; short?: string }>,
+  own: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>,
 ): { values: ParsedValues } => {
   try {
     const { values } = parseArgs({

@@ -27,7 +27,10 @@ export const describeState = (s: ConnectionState): string => {
     case 'connected':
       return (
         `connected to ${JSON.stringify(s.peer.interfaceName)} of ${JSON.stringify(s.peer.appName)}, ` +
-        `${s.mode}, ${s.queues.rx} rx / ${s.queues.tx} tx queues, ring ${s.ringSize}, buffer ${s.bufferSize}`
+        `${s.mode}, ${s.queues.rx} rx / ${s.queues.tx} tx queues, ring ${s.ringSize}, buffer ${s.bufferSize}` +
+        (s.peer.uid === undefined
+          ? ''
+          : `, peer pid ${s.peer.pid} uid ${s.peer.uid} gid ${s.peer.gid}`)
       );
     case 'disconnected': {
       const retry = s.retry ? `, retry ${s.retry.attempt} in ${s.retry.inMs} ms` : '';

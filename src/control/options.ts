@@ -55,6 +55,20 @@ const RetryOption = t.partial({
   maxAttempts: int('maxAttempts', 0, 1_000_000),
 });
 
+/** A uid or gid: u32 without (uid_t)-1, which means "no change" to the kernel. */
+const Id = (name: string) => int(name, 0, 0xfffffffe);
+
+const IdList = (name: string) =>
+  withMessage(t.readonlyArray(Id(name)), 'must be an array of integers in 0..4294967294');
+
+const GroupOption = withMessage(
+  t.union([
+    Id('gid'),
+    t.refinement(t.string, (s) => /^[^\0:\s]{1,64}$/.test(s) && !/^\d+$/.test(s), 'GroupName'),
+  ]),
+  'must be a gid (0..4294967294) or a group name',
+);
+
 export const MemifOptionsCodec = t.exact(
   t.partial({
     id: withMessage(InterfaceId, 'must be an integer in 0..4294967295'),
@@ -87,6 +101,10 @@ export const MemifOptionsCodec = t.exact(
     zeroCopyRx: t.boolean,
     txQueueSize: int('txQueueSize', 1, 16_777_216),
     lossless: t.boolean,
+    socketMode: int('socketMode', 0, 0o7777),
+    socketGroup: GroupOption,
+    allowUids: IdList('uid'),
+    allowGids: IdList('gid'),
   }),
 );
 
@@ -145,6 +163,21 @@ export interface MemifOptions {
   readonly txQueueSize?: number;
   /** Never drop on transmit for lack of space: the backlog grows instead [false]. */
   readonly lossless?: boolean;
+  /**
+   * Server: permission bits of the socket file, e.g. `0o660`, set before the file appears on its
+   * path [process umask]. Not for an abstract socket (it has no file).
+   */
+  readonly socketMode?: number;
+  /** Server: group of the socket file, a gid or a group name, set with the mode [ours]. */
+  readonly socketGroup?: number | string;
+  /**
+   * Only peers whose uid (SO_PEERCRED) is listed may connect [anyone]. With `allowGids` too, a
+   * peer passes if either list names it. A server refuses others before HELLO; a client refuses
+   * a server not listed before sending it anything, so no memory is handed over.
+   */
+  readonly allowUids?: readonly number[];
+  /** Only peers whose primary gid is listed may connect [anyone]; see `allowUids`. */
+  readonly allowGids?: readonly number[];
 }
 
 /** Options with defaults applied and aliases resolved. */
@@ -169,6 +202,12 @@ export interface ResolvedOptions {
   readonly zeroCopyRx: boolean;
   readonly txQueueSize: number;
   readonly lossless: boolean;
+  readonly socketMode: number | undefined;
+  readonly socketGroup: number | string | undefined;
+  /** Empty: anyone (no uid check). */
+  readonly allowUids: readonly number[];
+  /** Empty: anyone (no gid check). */
+  readonly allowGids: readonly number[];
 }
 
 export const DEFAULT_SOCKET = '/tmp/memif.sock';
@@ -221,10 +260,21 @@ export const resolveOptions = (input: MemifOptions | unknown = {}): ResolvedOpti
   const role: Role = o.role === 'server' || o.role === 'master' ? 'server' : 'client';
   const id = o.id ?? (0 as InterfaceId);
   const initialMs = o.retry?.initialMs ?? 1000;
+  const socket = o.socket ?? DEFAULT_SOCKET;
+  if (o.socketMode !== undefined || o.socketGroup !== undefined) {
+    const which = o.socketMode !== undefined ? 'socketMode' : 'socketGroup';
+    if (role !== 'server')
+      throw new OptionsError(`options.${which}: applies to a server (it sets its socket file)`);
+    if (socket.startsWith('@'))
+      throw new OptionsError(
+        `options.${which}: ${socket} is an abstract socket, which has no file to set a mode or ` +
+          'group on; use a filesystem path (and its directory) to restrict who may connect',
+      );
+  }
   return {
     id,
     role,
-    socket: o.socket ?? DEFAULT_SOCKET,
+    socket,
     bufferSize: o.bufferSize ?? 2048,
     log2RingSize: o.log2RingSize ?? (10 as Log2RingSize),
     rxQueues: o.rxQueues ?? 1,
@@ -247,5 +297,9 @@ export const resolveOptions = (input: MemifOptions | unknown = {}): ResolvedOpti
     zeroCopyRx: o.zeroCopyRx ?? false,
     txQueueSize: o.txQueueSize ?? 8192,
     lossless: o.lossless ?? false,
+    socketMode: o.socketMode,
+    socketGroup: o.socketGroup,
+    allowUids: o.allowUids ?? [],
+    allowGids: o.allowGids ?? [],
   };
 };

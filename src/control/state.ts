@@ -50,6 +50,14 @@ export interface ConnectedState {
     readonly appName: string;
     /** The peer's interface name (CONNECTED for a client, CONNECT for a server). */
     readonly interfaceName: string;
+    /**
+     * The peer process as the kernel saw it on the control socket (SO_PEERCRED): the process
+     * that connected (for a server) or that listens (for a client), its uid and primary gid.
+     * Absent only if the kernel could not tell.
+     */
+    readonly pid?: number;
+    readonly uid?: number;
+    readonly gid?: number;
   };
   readonly mode: InterfaceMode;
   /** Queue counts from this interface's point of view. */

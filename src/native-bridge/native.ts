@@ -54,7 +54,29 @@ export interface NativeControlListenerStatic {
     address: string,
     onConnection: (channel: NativeControlChannel) => void,
     onError: (error: Error) => void,
+    access?: SocketFileAccess,
   ): NativeControlListener;
+}
+
+/**
+ * Who may use a listener's socket file, set before the file appears on its path: the socket is
+ * bound in a fresh 0700 directory beside it, given this mode and group there, then hard-linked
+ * onto the path (which never replaces an existing file). A path whose temporary name would exceed
+ * 107 bytes fails with `ENAMETOOLONG`; an abstract name (no file) with `EINVAL`; an unknown group
+ * name with `ENOENT`; a group this process may not give away with `EPERM`.
+ */
+export interface SocketFileAccess {
+  /** Permission bits of the socket file, 0..0o7777. */
+  readonly mode?: number;
+  /** Group of the socket file: a gid or a group name (looked up with getgrnam_r). */
+  readonly group?: number | string;
+}
+
+/** The peer of a connected control socket, as the kernel recorded it (SO_PEERCRED). */
+export interface PeerCredentials {
+  readonly pid: number;
+  readonly uid: number;
+  readonly gid: number;
 }
 
 /** Called for each datagram received on a control channel. */
@@ -79,6 +101,11 @@ export type ChannelCloseHandler = (error: Error | null) => void;
 /** One connected AF_UNIX SOCK_SEQPACKET socket carrying 128-byte control messages. */
 export interface NativeControlChannel {
   readonly closed: boolean;
+  /**
+   * Who is on the other end (SO_PEERCRED), as of the connection: the connecting process on an
+   * accepted socket, the process that called listen() on a connected one. Undefined once closed.
+   */
+  readonly peer: PeerCredentials | undefined;
   /**
    * Starts watching the socket with uv_poll; frames and the end of the channel are reported to
    * the handlers. Call once.

@@ -16,6 +16,11 @@ import { ZeroCopyTx } from './zero-copy-tx';
 export interface InterfaceStats {
   readonly rx: readonly (QueueStats & { readonly queue: number })[];
   readonly tx: readonly (QueueStats & { readonly queue: number })[];
+  /**
+   * Peers refused by `allowUids` / `allowGids` (a client counts servers it refused). Absent on
+   * interfaces without a control socket (`rx-memif/testing`).
+   */
+  readonly refusedPeers?: number;
 }
 
 /** One memif interface: its lifecycle as a stream, and its queues as streams. */
@@ -111,6 +116,7 @@ export const memif = (options: MemifOptions = {}): MemifInterface => {
   const stats = (): InterfaceStats => ({
     rx: [...dataPath.ports.rx.values()].map((p) => ({ queue: p.index, ...p.counters.snapshot() })),
     tx: [...dataPath.ports.tx.values()].map((p) => ({ queue: p.index, ...p.counters.snapshot() })),
+    refusedPeers: runtime.refusedPeers,
   });
   const zeroCopyTx = new Map<number, ZeroCopyTx>();
   const txZeroCopy = (q = 0): ZeroCopyTx => {

@@ -31,8 +31,10 @@ describe('control plane, in one process', () => {
       waitForState(client, 'connected'),
       waitForState(server, 'connected'),
     ]);
-    expect(c.peer).to.deep.equal({ appName: 'server-app', interfaceName: 'srv0' });
-    expect(s.peer).to.deep.equal({ appName: 'client-app', interfaceName: 'cli0' });
+    // Both ends are this process: SO_PEERCRED names it on either side.
+    const me = { pid: process.pid, uid: process.getuid?.(), gid: process.getgid?.() };
+    expect(c.peer).to.deep.equal({ appName: 'server-app', interfaceName: 'srv0', ...me });
+    expect(s.peer).to.deep.equal({ appName: 'client-app', interfaceName: 'cli0', ...me });
     expect(c.queues).to.deep.equal({ rx: 2, tx: 3 });
     expect(s.queues).to.deep.equal({ rx: 3, tx: 2 });
     expect(c.ringSize).to.equal(256);

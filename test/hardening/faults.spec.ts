@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { MemifError } from '../../src/index';
 import type { MemifInterface } from '../../src/index';
 import { loadNative } from '../../src/native-bridge';
-import { childEnv, compiledSources, runToEnd, useHardening } from './fixture';
+import { AS_USER_TAG, NOBODY, sandboxSpawnOptions } from '../helpers/as-user';
+import { compiledSources, runToEnd, useHardening } from './fixture';
 import { useMemoryCheck } from './memory';
 import {
   CLIENT_STEPS,
@@ -411,10 +412,11 @@ describe('hardening: faults', function () {
       const [command, args] = wrap
         ? [wrap.command, [...wrap.args, ...node]]
         : [node[0], node.slice(1)];
-      const run = await runToEnd(command, args, {
-        env: childEnv(),
-        ...(uid === undefined ? {} : { uid, gid: uid }),
-      });
+      const run = await runToEnd(
+        command,
+        args,
+        sandboxSpawnOptions(uid === undefined ? undefined : { uid, gid: uid }),
+      );
       const line = run.stdout.trim().split('\n').at(-1) ?? '';
       if (!line.startsWith('{')) throw new Error(`child said: ${run.stdout}\n${run.stderr}`);
       return JSON.parse(line) as Record<string, unknown>;
@@ -439,7 +441,7 @@ describe('hardening: faults', function () {
       expect(notDir).to.include({ code: 'ENOTDIR', syscall: 'bind' });
     });
 
-    it('throws MemifError EACCES for a directory this user cannot write (child as nobody)', async function () {
+    it(`throws MemifError EACCES for a directory this user cannot write (child as nobody) ${AS_USER_TAG}`, async function () {
       if (process.getuid?.() !== 0) {
         // Not root: a directory without write permission works directly.
         const ro = path.join(dir(), 'ro');
@@ -452,7 +454,7 @@ describe('hardening: faults', function () {
       const base = fs.mkdtempSync('/tmp/rx-memif-eacces-');
       try {
         fs.chmodSync(base, 0o755);
-        const result = await listenInChild(path.join(base, 'x.sock'), undefined, 65534);
+        const result = await listenInChild(path.join(base, 'x.sock'), undefined, NOBODY.uid);
         console.log(`      nobody in a 0755 root dir: ${result.code}: ${result.message}`);
         expect(result).to.include({ memifError: true, code: 'EACCES', syscall: 'bind' });
       } finally {

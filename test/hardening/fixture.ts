@@ -1,17 +1,12 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import type { SpawnOptions } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import * as ts from 'typescript';
 import { memif } from '../../src/index';
 import type { MemifInterface, MemifOptions } from '../../src/index';
 import { loadNative } from '../../src/native-bridge';
+import { sandboxEnv, userSandbox } from '../helpers/as-user';
 import { tempDir } from '../helpers/states';
 import { fdCount, fdTable } from './hostile-peer';
-
-const root = path.resolve(__dirname, '..', '..');
 
 /**
  * Per-test set-up of the hardening specs: interfaces made with `make` are closed after each test,
@@ -56,56 +51,14 @@ export const useHardening = (): {
   };
 };
 
-let compiled: string | undefined;
-
 /**
- * The sources as plain CommonJS in a temporary directory, for child processes: ts-node costs a
- * child over a second of start-up on this machine, plain JS about 0.15 s. Transpiled once per
- * process (no type check, as ts-node's transpile-only does), readable by every user so that a
- * child may run as `nobody`; bare imports resolve through NODE_PATH (see {@link childEnv}).
+ * The sources as plain CommonJS in a world-readable temporary folder, for child processes that
+ * may run as another user (see test/helpers/as-user.ts): `src/...` under the returned folder.
  */
-export const compiledSources = (): string => {
-  if (compiled) return compiled;
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'rx-memif-hardening-js-'));
-  const walk = (rel: string): void => {
-    for (const entry of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
-      const relPath = path.join(rel, entry.name);
-      if (entry.isDirectory()) walk(relPath);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
-        const source = fs.readFileSync(path.join(root, relPath), 'utf8');
-        const js = ts.transpileModule(source, {
-          fileName: relPath,
-          compilerOptions: {
-            module: ts.ModuleKind.CommonJS,
-            target: ts.ScriptTarget.ES2022,
-            esModuleInterop: true,
-          },
-        }).outputText;
-        const file = path.join(out, relPath.replace(/\.ts$/, '.js'));
-        fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
-        fs.writeFileSync(file, js, { mode: 0o644 });
-      }
-    }
-  };
-  walk('src');
-  const chmodTree = (d: string): void => {
-    fs.chmodSync(d, 0o755);
-    for (const e of fs.readdirSync(d, { withFileTypes: true }))
-      if (e.isDirectory()) chmodTree(path.join(d, e.name));
-  };
-  chmodTree(out);
-  compiled = out;
-  process.once('exit', () => fs.rmSync(out, { recursive: true, force: true }));
-  return out;
-};
+export const compiledSources = (): string => userSandbox();
 
 /** Environment of a child that runs {@link compiledSources}. */
-export const childEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
-  ...process.env,
-  NODE_PATH: path.join(root, 'node_modules'),
-  RX_MEMIF_ADDON: path.join(root, 'build', 'Release', 'rx_memif.node'),
-  ...extra,
-});
+export const childEnv = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => sandboxEnv(extra);
 
 export interface ChildRun {
   code: number | null;

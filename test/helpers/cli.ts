@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { sandboxCli, sandboxSpawnOptions } from './as-user';
+import type { User } from './as-user';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -18,17 +20,27 @@ export interface CliRun extends PromiseLike<CliResult> {
   readonly pid: number | undefined;
 }
 
-/** Runs `rx-memif ...` from the TypeScript sources (what `bin/rx-memif.js` runs once built). */
-export const runCli = (args: string[], env: NodeJS.ProcessEnv = {}): CliRun => {
-  const child = spawn(
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', path.join(root, 'src/cli/main.ts'), ...args],
-    { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+/**
+ * Runs `rx-memif ...` from the TypeScript sources (what `bin/rx-memif.js` runs once built); with
+ * `as`, from the world-readable sandbox of test/helpers/as-user.ts as that user instead.
+ */
+export const runCli = (args: string[], env: NodeJS.ProcessEnv = {}, as?: User): CliRun => {
+  const child = as
+    ? spawn(process.execPath, [sandboxCli(), ...args], {
+        ...sandboxSpawnOptions(as, env),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+    : spawn(
+        process.execPath,
+        ['-r', 'ts-node/register/transpile-only', path.join(root, 'src/cli/main.ts'), ...args],
+        { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
   let stdout = '';
   let stderr = '';
   const waiters: { pattern: RegExp; resolve: (l: string) => void }[] = [];
-  child.stdout.on('data', (b: Buffer) => {
+  const { stdout: out, stderr: err } = child;
+  if (!out || !err) throw new Error('runCli: no pipes');
+  out.on('data', (b: Buffer) => {
     stdout += b.toString();
     for (const w of [...waiters]) {
       const line = stdout.split('\n').find((l) => w.pattern.test(l));
@@ -38,7 +50,7 @@ export const runCli = (args: string[], env: NodeJS.ProcessEnv = {}): CliRun => {
       }
     }
   });
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  err.on('data', (b: Buffer) => (stderr += b.toString()));
   const done = new Promise<CliResult>((resolve) =>
     child.on('close', (code) =>
       resolve({

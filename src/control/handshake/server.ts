@@ -12,6 +12,7 @@ import type { ConnectedState, DisconnectSide } from '../state';
 import { SERVER_LIMITS } from './config';
 import type { HandshakeConfig } from './config';
 import type { HandshakeCommand, HandshakeEvent, PeerRegion, PeerRing, Step } from './types';
+import { secretsEqual } from './secret';
 
 /**
  * The server (master) side of one interface, once the socket layer has routed a connection to
@@ -103,7 +104,7 @@ const checkInit = (cfg: HandshakeConfig, init: InitMessage): string | null => {
   if (init.mode !== cfg.mode) return `mode mismatch: client is ${init.mode}, server is ${cfg.mode}`;
   if (cfg.secret !== '') {
     if (init.secret === '') return 'secret required';
-    if (init.secret !== cfg.secret) return 'incorrect secret';
+    if (!secretsEqual(init.secret, cfg.secret)) return 'incorrect secret';
   }
   return null;
 };

@@ -3,12 +3,25 @@ import { decodeFrame, encodeFrame } from '../codec';
 import type { ControlMessage } from '../messages';
 import { FRAME_SIZE } from '../messages';
 import type { HandshakeEvent } from '../handshake/types';
-import type { NativeBinding, NativeControlChannel } from '../../native-bridge/native';
+import type {
+  NativeBinding,
+  NativeControlChannel,
+  PeerCredentials,
+} from '../../native-bridge/native';
 
 /** Receives the events of one control connection: decoded frames and its end. */
 export type ConnectionSink = (event: HandshakeEvent) => void;
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** The channel's peer credentials; undefined if the kernel cannot tell (never expected). */
+export const peerOf = (channel: NativeControlChannel): PeerCredentials | undefined => {
+  try {
+    return channel.peer;
+  } catch {
+    return undefined;
+  }
+};
 
 /**
  * One control socket with the codec in front of it: datagrams become `frame`/`malformed`
@@ -19,6 +32,8 @@ const errorText = (e: unknown): string => (e instanceof Error ? e.message : Stri
 export class ControlConnection {
   private sink: ConnectionSink;
   private ended = false;
+  /** Who is on the other end (SO_PEERCRED), read once: the kernel fixed it at connect(). */
+  readonly peer: PeerCredentials | undefined;
 
   constructor(
     private readonly native: NativeBinding,
@@ -26,6 +41,7 @@ export class ControlConnection {
     sink: ConnectionSink,
   ) {
     this.sink = sink;
+    this.peer = peerOf(channel);
     channel.start(
       (frame, fds, truncated) => this.onFrame(frame, fds, truncated),
       (error) => this.end(error ? error.message : null),

@@ -13,7 +13,9 @@ import { toDisconnectReason } from '../brands';
 import type { U32 } from '../brands';
 import type { ResolvedOptions } from '../options';
 import type { ConnectedState, ConnectionState } from '../state';
-import { ControlConnection } from './connection';
+import { encodeFrame } from '../codec';
+import { ControlConnection, peerOf } from './connection';
+import { peerRefusal } from './peer-access';
 import { createClientMemory, mapPeerMemory } from './memory';
 import type { SharedMemory } from './memory';
 import { listeners } from './listener';
@@ -57,6 +59,7 @@ export class InterfaceRuntime {
   private memory: SharedMemory | undefined;
   private closing: Promise<void> | undefined;
   private dataPathLive = false;
+  private refused = 0;
 
   constructor(
     private readonly native: NativeBinding,
@@ -118,6 +121,23 @@ export class InterfaceRuntime {
     this.driver.dispatch({ kind: 'bind', init });
   }
 
+  /** Peers refused by the allow-lists (`allowUids` / `allowGids`) since the interface started. */
+  get refusedPeers(): number {
+    return this.refused;
+  }
+
+  /**
+   * Server: the listener refused a peer for this interface (see peer-access.ts). Counted; when
+   * idle the interface shows it as `disconnected` (then `listening` again), never while a
+   * connection it allowed is up.
+   */
+  refusedPeer(reason: string): void {
+    this.refused++;
+    if (this.driver.state.phase !== 'listening') return;
+    this.subject.next({ status: 'disconnected', role: 'server', reason, by: 'local', retry: null });
+    this.subject.next({ status: 'listening', role: 'server' });
+  }
+
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       this.driver.dispatch({ kind: 'close' });
@@ -147,7 +167,7 @@ export class InterfaceRuntime {
   private execute(command: HandshakeCommand): void {
     switch (command.kind) {
       case 'publish':
-        this.subject.next(command.state);
+        this.subject.next(this.withPeerCredentials(command.state));
         return;
       case 'send':
         this.connection?.send(command.message, command.fd);
@@ -205,12 +225,34 @@ export class InterfaceRuntime {
     }
   }
 
+  /** A `connected` state carries who the peer is, as the kernel saw it (SO_PEERCRED). */
+  private withPeerCredentials(state: ConnectionState): ConnectionState {
+    const peer = this.connection?.peer;
+    if (state.status !== 'connected' || !peer) return state;
+    return { ...state, peer: { ...state.peer, pid: peer.pid, uid: peer.uid, gid: peer.gid } };
+  }
+
   private connectSocket(): void {
     let channel;
     try {
       channel = this.native.ControlChannel.connect(this.options.socket);
     } catch (e) {
       this.driver.dispatch({ kind: 'socket-failed', reason: errorText(e) });
+      return;
+    }
+    // A server we do not allow gets a DISCONNECT and nothing else: no INIT, no memory.
+    const refused = peerRefusal(this.options, peerOf(channel), 'server');
+    if (refused) {
+      this.refused++;
+      try {
+        channel.send(
+          encodeFrame({ type: 'disconnect', code: 0 as U32, reason: toDisconnectReason(refused) }),
+        );
+      } catch {
+        // The server is gone already: nothing more to tell it.
+      }
+      channel.close();
+      this.driver.dispatch({ kind: 'socket-failed', reason: refused });
       return;
     }
     const connection: ControlConnection = new ControlConnection(this.native, channel, (e) =>

@@ -4,6 +4,7 @@ import type {
   NativeBinding,
   NativeControlChannel,
   NativeControlListener,
+  SocketFileAccess,
 } from '../../native-bridge/native';
 import { toDisconnectReason } from '../brands';
 import type { U32 } from '../brands';
@@ -11,6 +12,7 @@ import { helloMessage, routeFirstMessage } from '../handshake/accept';
 import type { HandshakeEvent } from '../handshake/types';
 import { ControlConnection } from './connection';
 import type { InterfaceRuntime } from './interface-runtime';
+import { peerRefusal } from './peer-access';
 
 /**
  * One listening socket shared by every server interface on its address
@@ -27,6 +29,8 @@ class SharedListener {
   constructor(
     private readonly native: NativeBinding,
     readonly address: string,
+    /** Mode and group of the socket file, from the interface that created the listener. */
+    readonly access: SocketFileAccess,
   ) {
     this.listener = this.listen();
   }
@@ -36,6 +40,7 @@ class SharedListener {
       this.address,
       (channel) => this.accept(channel),
       () => undefined, // accept() failures (EMFILE, ...) leave the listener up; nothing to undo
+      this.access,
     );
     const stat = this.address.startsWith('@') ? undefined : fs.statSync(this.address);
     this.file = stat && { dev: stat.dev, ino: stat.ino };
@@ -83,6 +88,18 @@ class SharedListener {
     const connection: ControlConnection = new ControlConnection(this.native, channel, (e) =>
       this.onFirstEvent(connection, e),
     );
+    // A peer that no interface on this socket allows gets nothing, not even HELLO.
+    const refusals = [...this.interfaces.values()].map((i) => ({
+      iface: i,
+      reason: peerRefusal(i.options, connection.peer, 'peer'),
+    }));
+    const reason = refusals.every((r) => r.reason !== null) ? refusals[0].reason : null;
+    if (reason !== null) {
+      connection.send({ type: 'disconnect', code: 0 as U32, reason: toDisconnectReason(reason) });
+      connection.close();
+      for (const r of refusals) r.iface.refusedPeer(r.reason ?? reason);
+      return;
+    }
     const timeoutMs = Math.min(
       ...[...this.interfaces.values()].map((i) => i.config.handshakeTimeoutMs),
     );
@@ -117,8 +134,14 @@ class SharedListener {
           lookup: (id) => this.interfaces.get(id),
         });
         if (route.kind === 'reject') return this.reject(connection, route.reason);
+        const target = this.interfaces.get(route.init.id);
+        const refused = target && peerRefusal(target.options, connection.peer, 'peer');
+        if (target && refused) {
+          this.reject(connection, refused);
+          return target.refusedPeer(refused);
+        }
         this.settle(connection);
-        this.interfaces.get(route.init.id)?.attach(connection, route.init);
+        target?.attach(connection, route.init);
         return;
       }
       default:
@@ -139,8 +162,23 @@ class ListenerRegistry {
         `a server interface with id ${id} already exists on ${socket} in this process`,
         'EEXIST',
       );
+    const access: SocketFileAccess = {
+      ...(iface.options.socketMode === undefined ? {} : { mode: iface.options.socketMode }),
+      ...(iface.options.socketGroup === undefined ? {} : { group: iface.options.socketGroup }),
+    };
+    if (
+      shared &&
+      (shared.access.mode !== access.mode || shared.access.group !== access.group) &&
+      (access.mode !== undefined || access.group !== undefined)
+    )
+      throw new MemifError(
+        `${socket} is already listened on in this process with socketMode ` +
+          `${shared.access.mode?.toString(8) ?? '(umask)'} and socketGroup ` +
+          `${shared.access.group ?? '(ours)'}: give every interface on it the same ones`,
+        'EINVAL',
+      );
     if (!shared) {
-      shared = new SharedListener(native, socket);
+      shared = new SharedListener(native, socket, access);
       this.byAddress.set(socket, shared);
     } else if (!shared.reachable) shared.rebind();
     shared.interfaces.set(id, iface);

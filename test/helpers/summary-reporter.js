@@ -1,0 +1,25 @@
+'use strict';
+// The spec reporter, plus the run's own counts for CI: with RX_MEMIF_TEST_SUMMARY=/path.json set,
+// it writes {"passed","failed","pending"} from mocha's stats when the run ends, so that .ci/run
+// can end with one plain `N passed, N failed` line that its tooling reads. Plain JS because mocha
+// loads reporters before any --require'd compiler.
+const fs = require('node:fs');
+const Mocha = require('mocha');
+
+const { Spec } = Mocha.reporters;
+const { EVENT_RUN_END } = Mocha.Runner.constants;
+
+class SummaryReporter extends Spec {
+  constructor(runner, options) {
+    super(runner, options);
+    const out = process.env.RX_MEMIF_TEST_SUMMARY;
+    if (!out) return;
+    runner.once(EVENT_RUN_END, () => {
+      const { passes, failures, pending } = runner.stats;
+      const summary = { passed: passes, failed: failures, pending };
+      fs.writeFileSync(out, `${JSON.stringify(summary)}\n`);
+    });
+  }
+}
+
+module.exports = SummaryReporter;
