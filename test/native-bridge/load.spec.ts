@@ -153,7 +153,9 @@ describe('native addon loader', () => {
       expect(e.message).to.include(path.join(dir, 'build', 'Release'));
       expect(e.message).to.include(path.join(dir, 'prebuilds', here));
       expect(e.message).to.include(`arch=${process.arch}`).and.include('libc=glibc');
-      expect(e.message).to.match(/npm rebuild rx-memif/).and.match(/g\+\+, make and python3/);
+      expect(e.message)
+        .to.match(/npm rebuild rx-memif/)
+        .and.match(/g\+\+, make and python3/);
     });
   });
 });
