@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 'use strict';
-// `npm run prebuild`: the prebuilt addons that ship in the npm tarball, so that `npm install`
+// `npm run prebuilds`: the prebuilt addons that ship in the npm tarball, so that `npm install`
 // (node-gyp-build) compiles nothing on linux-x64 and linux-arm64. Node-API is ABI-stable: one
 // binary per platform and arch serves every Node >= 20. x64 is built natively, arm64 with
-// Debian's g++-aarch64-linux-gnu (where ring.h makes the cache line 128 bytes, see
-// docs/architecture.md). Each build runs in a scratch copy, so build/ keeps the host's addon,
-// then is stripped, tagged `glibc` (a musl system compiles instead), and checked with readelf.
+// Debian's g++-aarch64-linux-gnu (where ring.h lays rings out for 128-byte cache lines, see
+// docs/protocol.md). Each build runs in a scratch copy, so build/ keeps the host's addon, then
+// is stripped, tagged `glibc` (a musl system compiles instead), and checked with readelf.
+// (Not named `prebuild`: npm would run that before every `npm run build`.)
 //
 //   node scripts/prebuild.js [x64] [arm64]   build (both by default) into prebuilds/
 //   node scripts/prebuild.js --check          only check that prebuilds/ holds both, sound
