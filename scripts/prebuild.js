@@ -10,6 +10,9 @@
 //
 //   node scripts/prebuild.js [x64] [arm64]   build (both by default) into prebuilds/
 //   node scripts/prebuild.js --check          only check that prebuilds/ holds both, sound
+//   ... --arm64-node=PATH                      also load the arm64 prebuild with that aarch64
+//                                              `node` under qemu-user (qemu-aarch64 with
+//                                              libc6-arm64-cross): 128-byte cache lines
 const { execFileSync, spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
@@ -135,10 +138,25 @@ const check = (arch) => {
   );
 };
 
+/** Loads the arm64 prebuild in an aarch64 Node under qemu-user and checks its ring layout. */
+const runArm64 = (node) => {
+  const addon = path.join(root, 'prebuilds', 'linux-arm64', file);
+  const out = execFileSync(
+    'qemu-aarch64',
+    ['-L', '/usr/aarch64-linux-gnu', node, '-p', `require(${JSON.stringify(addon)}).cacheLineSize`],
+    { encoding: 'utf8' },
+  ).trim();
+  if (out !== '128') fail(`the arm64 prebuild under qemu says cacheLineSize ${out}, not 128`);
+  console.log(
+    `prebuild: ${path.relative(root, addon)} loads in ${node} under qemu-aarch64, 128-byte cache lines`,
+  );
+};
+
 const main = async () => {
   const argv = process.argv.slice(2);
   const checkOnly = argv.includes('--check');
-  const wanted = argv.filter((a) => a !== '--check');
+  const arm64Node = argv.find((a) => a.startsWith('--arm64-node='))?.slice('--arm64-node='.length);
+  const wanted = argv.filter((a) => a !== '--check' && !a.startsWith('--arm64-node='));
   for (const a of wanted) if (!arches[a]) fail(`unknown arch ${a} (x64, arm64)`);
   const targets = wanted.length ? wanted : Object.keys(arches);
   if (!checkOnly) {
@@ -149,6 +167,7 @@ const main = async () => {
     }
   }
   for (const arch of targets) check(arch);
+  if (arm64Node) runArm64(arm64Node);
 };
 
 main().catch((e) => {
