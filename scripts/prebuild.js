@@ -7,6 +7,9 @@
 // docs/protocol.md). Each build runs in a scratch copy, so build/ keeps the host's addon, then
 // is stripped, tagged `glibc` (a musl system compiles instead), and checked with readelf.
 // (Not named `prebuild`: npm would run that before every `npm run build`.)
+// `--check` is `prepublishOnly`: publishing without both sound prebuilds fails. `prepack` does
+// not build them: that would take a cross toolchain and a minute or two on every `npm pack`, and
+// the tarball is to ship the binaries CI built and tested (.ci/run, scripts/test-tarball.js).
 //
 //   node scripts/prebuild.js [x64] [arm64]   build (both by default) into prebuilds/
 //   node scripts/prebuild.js --check          only check that prebuilds/ holds both, sound
