@@ -1,5 +1,6 @@
 /**
- * The exact shape of the native addon (`build/Release/rx_memif.node`).
+ * The exact shape of the native addon (`build/Release/rx_memif.node`, or the prebuilt
+ * `prebuilds/<platform>-<arch>/node.napi.glibc.node` when nothing was compiled).
  *
  * This file is the contract between `native/` (C++) and TypeScript: every class and function the
  * addon exports is declared here, nothing else reaches the binding. The native side owns fds,
