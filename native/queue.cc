@@ -116,6 +116,7 @@ Napi::Function Queue::DefineClass(Napi::Env env) {
                                      InstanceMethod<&Queue::Peek>("peek"),
                                      InstanceMethod<&Queue::ReleaseHeld>("release"),
                                      InstanceMethod<&Queue::Transmit>("transmit"),
+                                     InstanceMethod<&Queue::TransmitViews>("transmitViews"),
                                      InstanceMethod<&Queue::Reserve>("reserve"),
                                      InstanceMethod<&Queue::Commit>("commit"),
                                      InstanceMethod<&Queue::Pending>("pending"),
@@ -376,6 +377,89 @@ Napi::Value Queue::Transmit(const Napi::CallbackInfo& info) {
   const std::uint32_t handled = core_.Transmit(
       TxSource{&base, nullptr, offsets.data, lengths.data, static_cast<std::uint32_t>(count)},
       EventFdNumber());
+  return Napi::Number::New(env, handled);
+}
+
+// One native call for packets that are views into several buffers (TxPort.flush: a burst's
+// packets sent one by one, packets of a pool, plain Uint8Arrays): packet i lies in the buffer
+// behind views[viewOf[i]] at byte offset offsets[i] of that buffer (not of the view), so one view
+// stands for every packet of its buffer and nothing is staged (docs/architecture.md, "The hot
+// path"). A view over a SharedArrayBuffer only stands for its own bytes.
+Napi::Value Queue::TransmitViews(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  constexpr const char* kWhere = "Queue.transmitViews";
+  if (core_.IsRx()) Invalid(env, "Queue.transmitViews: this is an rx queue");
+  if (!info[0].IsArray())
+    Invalid(env, "Queue.transmitViews: views must be an array of Uint8Arrays");
+  Napi::Array views = info[0].As<Napi::Array>();
+  const std::uint64_t view_count =
+      ArgInteger(info, 1, static_cast<double>(views.Length()), kWhere, "viewCount");
+  auto view_of =
+      ArgTypedArray<std::uint32_t>(info, 2, napi_uint32_array, "a Uint32Array", kWhere, "viewOf");
+  auto offsets =
+      ArgTypedArray<std::uint32_t>(info, 3, napi_uint32_array, "a Uint32Array", kWhere, "offsets");
+  auto lengths =
+      ArgTypedArray<std::uint32_t>(info, 4, napi_uint32_array, "a Uint32Array", kWhere, "lengths");
+  const std::uint64_t count = ArgInteger(info, 5, kMaxSafeInteger, kWhere, "count");
+  if (count > view_of.length || count > offsets.length || count > lengths.length) {
+    Invalid(env, "Queue.transmitViews: count " + std::to_string(count) +
+                     " exceeds viewOf/offsets/lengths (" + std::to_string(view_of.length) + "/" +
+                     std::to_string(offsets.length) + "/" + std::to_string(lengths.length) +
+                     " entries)");
+  }
+  view_bases_.resize(view_count);
+  view_extents_.resize(view_count);
+  for (std::uint32_t v = 0; v < view_count; v++) {
+    const std::string what = "Queue.transmitViews: views[" + std::to_string(v) + "]";
+    napi_value view = views.Get(v);
+    napi_typedarray_type type = napi_int8_array;
+    std::size_t length = 0;
+    void* data = nullptr;
+    napi_value buffer = nullptr;
+    std::size_t byte_offset = 0;
+    bool is_typed_array = false;
+    if (napi_is_typedarray(env, view, &is_typed_array) != napi_ok || !is_typed_array ||
+        napi_get_typedarray_info(env, view, &type, &length, &data, &buffer, &byte_offset) !=
+            napi_ok ||
+        type != napi_uint8_array) {
+      Invalid(env, what + " must be a Uint8Array");
+    }
+    void* buffer_data = nullptr;
+    std::size_t buffer_length = 0;
+    const auto* bytes = static_cast<const std::uint8_t*>(data);
+    if (napi_get_arraybuffer_info(env, buffer, &buffer_data, &buffer_length) == napi_ok) {
+      view_bases_[v] = static_cast<const std::uint8_t*>(buffer_data);
+      view_extents_[v] = {0, buffer_length};
+    } else {
+      // A SharedArrayBuffer (no arraybuffer info): only the view's own bytes.
+      view_bases_[v] = bytes == nullptr ? nullptr : bytes - byte_offset;
+      view_extents_[v] = {byte_offset, byte_offset + length};
+    }
+  }
+  for (std::uint64_t i = 0; i < count; i++) {
+    if (view_of.data[i] >= view_count) {
+      Invalid(env, "Queue.transmitViews: viewOf[" + std::to_string(i) + "] " +
+                       std::to_string(view_of.data[i]) + " is not below viewCount " +
+                       std::to_string(view_count));
+    }
+    if (lengths.data[i] == 0) {
+      Invalid(env, "Queue.transmitViews: packet " + std::to_string(i) +
+                       " is empty (memif has no zero-length packets)");
+    }
+    const Extent& extent = view_extents_[view_of.data[i]];
+    if (offsets.data[i] < extent.begin ||
+        std::uint64_t{offsets.data[i]} + lengths.data[i] > extent.end) {
+      Invalid(env, "Queue.transmitViews: packet " + std::to_string(i) + " (offset " +
+                       std::to_string(offsets.data[i]) + ", " + std::to_string(lengths.data[i]) +
+                       " bytes) lies outside the buffer of views[" +
+                       std::to_string(view_of.data[i]) + "]");
+    }
+  }
+  if (!Usable(env) || count == 0) return Napi::Number::New(env, 0);
+  const std::uint32_t handled =
+      core_.Transmit(TxSource{view_bases_.data(), view_of.data, offsets.data, lengths.data,
+                              static_cast<std::uint32_t>(count)},
+                     EventFdNumber());
   return Napi::Number::New(env, handled);
 }
 

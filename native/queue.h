@@ -31,6 +31,7 @@ class Queue : public HandleWrap<Queue> {
   Napi::Value Peek(const Napi::CallbackInfo& info);
   void ReleaseHeld(const Napi::CallbackInfo& info);
   Napi::Value Transmit(const Napi::CallbackInfo& info);
+  Napi::Value TransmitViews(const Napi::CallbackInfo& info);
   Napi::Value Reserve(const Napi::CallbackInfo& info);
   Napi::Value Commit(const Napi::CallbackInfo& info);
   Napi::Value Pending(const Napi::CallbackInfo& info);
@@ -54,6 +55,13 @@ class Queue : public HandleWrap<Queue> {
   Napi::ObjectReference event_fd_ref_;
   Napi::Reference<Napi::Float64Array> counters_ref_;
   double scratch_counters_[kCounterCount] = {};
+  // transmitViews(): each view's buffer start and the byte range packets may use (reused).
+  struct Extent {
+    std::uint64_t begin;
+    std::uint64_t end;
+  };
+  std::vector<const std::uint8_t*> view_bases_;
+  std::vector<Extent> view_extents_;
 };
 
 }  // namespace rxmemif

@@ -294,6 +294,22 @@ export interface NativeQueue {
    */
   transmit(data: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, count: number): number;
   /**
+   * tx: like `transmit`, for packets in several buffers, with no staging copy: packet `i` is
+   * `lengths[i]` bytes at byte `offsets[i]` of the buffer behind `views[viewOf[i]]` (offsets count
+   * from the start of that ArrayBuffer, not of the view), for `i < count`; the first `viewCount`
+   * views are used. One view stands for every packet in its buffer; a view over a
+   * SharedArrayBuffer stands only for its own bytes. EINVAL, before anything is written, for a
+   * packet that is empty or outside its buffer.
+   */
+  transmitViews(
+    views: readonly Uint8Array[],
+    viewCount: number,
+    viewOf: Uint32Array,
+    offsets: Uint32Array,
+    lengths: Uint32Array,
+    count: number,
+  ): number;
+  /**
    * Client tx, zero-copy: hands out up to `max` free slots from head, writing for slot `i` the
    * region offset of its buffer (in region `bufferRegion`) into `offsets[i]` and its capacity
    * (`bufferSize`) into `capacities[i]`; returns how many (0 when the ring is full). The caller
