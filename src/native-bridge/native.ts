@@ -178,6 +178,13 @@ export interface NativeBinding {
   closeFd(fd: number): void;
   /** Number of native objects still open (sockets, regions, eventfds); for leak tests. */
   liveHandles(): number;
+  /**
+   * Receive memory that is reused: an ArrayBuffer of `SLAB_TOTAL` bytes (rx-port.ts) from a
+   * per-environment pool, returned to the pool by its finalizer once no view of it is reachable.
+   * Not zeroed (it holds earlier packets of this process). Undefined where external buffers are
+   * not allowed; the caller then allocates in JS.
+   */
+  takeSlab(): ArrayBuffer | undefined;
 }
 
 /**
