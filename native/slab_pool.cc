@@ -15,7 +15,12 @@ namespace {
 constexpr std::size_t kSlabBytes = 4 * 1024 * 1024 + 2 * 64 * 1024 * 4;
 // Free slabs kept for reuse (more go back to the allocator): enough for the slabs out between
 // two GCs, see kUncounted.
-constexpr std::size_t kMaxFree = 20;
+constexpr std::size_t kMaxFree = 16;
+// Slabs out at once. A slab comes back only after a full GC and then a turn of the event loop
+// (Node runs external-buffer finalizers as immediates); where slabs are used up faster than
+// that (large packets at a high rate), more would pile up out of reach, so beyond this the
+// caller allocates in JS, where V8 frees memory itself.
+constexpr std::size_t kMaxOut = 16;
 // Slabs out at once that V8 is told are not new memory. V8 counts every ArrayBuffer's bytes as
 // fresh external memory and starts a full GC every few slabs for it; a reused slab is not
 // fresh, so up to this many are taken off that count again (memory stays bounded: beyond it,
@@ -85,6 +90,7 @@ void ClosePool(void* arg) {
 Napi::Value TakeSlab(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto* pool = static_cast<Pool*>(info.Data());
+  if (pool->out >= kMaxOut) return env.Undefined();
   void* data = nullptr;
   const bool reused = !pool->free.empty();
   if (reused) {

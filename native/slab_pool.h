@@ -10,7 +10,8 @@ namespace rxmemif {
 // copy-mode receive stops touching fresh memory in steady state. The free list is bounded and is
 // freed at environment teardown; slabs still out then are freed by their own finalizers.
 //
-// Returns undefined where external buffers are not allowed (the caller allocates in JS instead).
+// Returns undefined where external buffers are not allowed, or while 16 slabs are out (the caller
+// allocates in JS instead).
 Napi::Function DefineTakeSlab(Napi::Env env);
 
 }  // namespace rxmemif

@@ -182,7 +182,8 @@ export interface NativeBinding {
    * Receive memory that is reused: an ArrayBuffer of `SLAB_TOTAL` bytes (rx-port.ts) from a
    * per-environment pool, returned to the pool by its finalizer once no view of it is reachable.
    * Not zeroed (it holds earlier packets of this process). Undefined where external buffers are
-   * not allowed; the caller then allocates in JS.
+   * not allowed, or while 16 slabs are out (slabs come back only after a full GC); the caller
+   * then allocates in JS.
    */
   takeSlab(): ArrayBuffer | undefined;
 }

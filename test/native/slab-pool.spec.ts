@@ -33,6 +33,9 @@ const seen = (n: number, mark: number): boolean => {
 };
 
 describe('native: receive slab pool (takeSlab)', () => {
+  // Slabs taken by an earlier test come back first (at most 16 are out at once).
+  beforeEach(collect);
+
   it('hands out slabs of SLAB_TOTAL bytes', () => {
     const slab = native.takeSlab();
     expect(slab).to.be.instanceOf(ArrayBuffer);
@@ -61,6 +64,14 @@ describe('native: receive slab pool (takeSlab)', () => {
     await collect();
     expect(packet.every((b) => b === 0xab)).to.equal(true);
     expect(new Uint32Array(packet.buffer, 0, 1)[0]).to.equal(mark);
+  });
+
+  it('stops handing out slabs while 16 are out (the caller then allocates in JS)', async () => {
+    const held = Array.from({ length: 20 }, () => native.takeSlab());
+    expect(held.filter((s) => s !== undefined).length).to.equal(16);
+    held.length = 0;
+    await collect();
+    expect(native.takeSlab()).to.be.instanceOf(ArrayBuffer);
   });
 
   it('a worker that exits with slabs out tears down cleanly', async () => {
