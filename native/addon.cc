@@ -12,6 +12,7 @@
 #include "queue.h"
 #include "region.h"
 #include "ring.h"
+#include "slab_pool.h"
 
 namespace rxmemif {
 
@@ -64,6 +65,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
       Napi::PropertyDescriptor::Value("Queue", queue, kReadOnly),
       Napi::PropertyDescriptor::Function(env, exports, "closeFd", CloseFd, kReadOnly),
       Napi::PropertyDescriptor::Function(env, exports, "liveHandles", LiveHandles, kReadOnly),
+      Napi::PropertyDescriptor::Value("takeSlab", DefineTakeSlab(env), kReadOnly),
   });
   return exports;
 }

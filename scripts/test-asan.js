@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 'use strict';
-// `npm run test:asan`: builds the native core with AddressSanitizer and UndefinedBehavior-
-// Sanitizer in a scratch copy (so build/Release stays as it is), then runs the native, data-path
-// and control-runtime specs and the hostile-ring campaign against that build. Node itself is not
+// `npm run test:asan`: first the plain C++ unit test of the ring work (scripts/test-ring-unit.js),
+// then builds the native core with AddressSanitizer and UndefinedBehavior-Sanitizer in a scratch
+// copy (so build/Release stays as it is) and runs the native, data-path and control-runtime specs
+// and the hostile-ring campaign against that build. Node itself is not
 // instrumented, so libasan is preloaded; leak detection is off (V8 keeps allocations alive until
 // exit by design).
 const { execFileSync, spawnSync } = require('node:child_process');
@@ -27,6 +28,10 @@ const nodeGyp = () => {
 };
 
 try {
+  const unit = spawnSync(process.execPath, [path.join(__dirname, 'test-ring-unit.js')], {
+    stdio: 'inherit',
+  });
+  if (unit.status !== 0) throw new Error('the ring unit test failed');
   for (const f of ['binding.gyp', 'package.json'])
     fs.copyFileSync(path.join(root, f), path.join(scratch, f));
   fs.cpSync(path.join(root, 'native'), path.join(scratch, 'native'), { recursive: true });

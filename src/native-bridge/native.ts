@@ -206,6 +206,14 @@ export interface NativeBinding {
   closeFd(fd: number): void;
   /** Number of native objects still open (sockets, regions, eventfds); for leak tests. */
   liveHandles(): number;
+  /**
+   * Receive memory that is reused: an ArrayBuffer of `SLAB_TOTAL` bytes (rx-port.ts) from a
+   * per-environment pool, returned to the pool by its finalizer once no view of it is reachable.
+   * Not zeroed (it holds earlier packets of this process). Undefined where external buffers are
+   * not allowed, or while 16 slabs are out (slabs come back only after a full GC); the caller
+   * then allocates in JS.
+   */
+  takeSlab(): ArrayBuffer | undefined;
 }
 
 /**
@@ -321,6 +329,22 @@ export interface NativeQueue {
    * the eventfd once if the peer has not masked interrupts. Returns the number sent (a prefix).
    */
   transmit(data: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, count: number): number;
+  /**
+   * tx: like `transmit`, for packets in several buffers, with no staging copy: packet `i` is
+   * `lengths[i]` bytes at byte `offsets[i]` of the buffer behind `views[viewOf[i]]` (offsets count
+   * from the start of that ArrayBuffer, not of the view), for `i < count`; the first `viewCount`
+   * views are used. One view stands for every packet in its buffer; a view over a
+   * SharedArrayBuffer stands only for its own bytes. EINVAL, before anything is written, for a
+   * packet that is empty or outside its buffer.
+   */
+  transmitViews(
+    views: readonly Uint8Array[],
+    viewCount: number,
+    viewOf: Uint32Array,
+    offsets: Uint32Array,
+    lengths: Uint32Array,
+    count: number,
+  ): number;
   /**
    * Client tx, zero-copy: hands out up to `max` free slots from head, writing for slot `i` the
    * region offset of its buffer (in region `bufferRegion`) into `offsets[i]` and its capacity

@@ -1,4 +1,5 @@
 import { Observable, Subject } from 'rxjs';
+import { loadNative } from '../native-bridge/load';
 import type { NativeQueue } from '../native-bridge/native';
 import { Burst, sharedRegions } from './burst';
 import { QueueCounters } from './counters';
@@ -7,31 +8,55 @@ import { QueueCounters } from './counters';
 export const RX_BURST = 256;
 /** Largest packet accepted (all chain segments together); larger ones are dropped as tooBig. */
 export const MAX_PACKET = 256 * 1024;
-/** Slabs are this big, so that one allocation serves many bursts. */
+/** Packet bytes per slab, so that one allocation serves many bursts. */
 const SLAB_BYTES = 4 * 1024 * 1024;
 const INDEX_ENTRIES = 64 * 1024;
+/** A slab holds its packets and their offsets and lengths (native/slab_pool.cc agrees). */
+export const SLAB_TOTAL = SLAB_BYTES + 2 * 4 * INDEX_ENTRIES;
+
+const EMPTY_BYTES = new Uint8Array(0);
+const EMPTY_INDEX = new Uint32Array(0);
+
+let takeSlab: (() => ArrayBuffer | undefined) | undefined;
+
+/**
+ * A slab's memory: from the addon's pool (reused once no view of an earlier slab is reachable:
+ * no fresh pages, no zeroing in steady state, see docs/architecture.md "The hot path"), or from
+ * JS where the addon cannot hand out external buffers.
+ */
+const newSlab = (): ArrayBuffer => {
+  if (takeSlab === undefined) {
+    try {
+      const native = loadNative();
+      takeSlab = () => native.takeSlab();
+    } catch {
+      takeSlab = () => undefined;
+    }
+  }
+  return takeSlab() ?? new ArrayBuffer(SLAB_TOTAL);
+};
 
 /**
  * Bump allocation of receive memory: packets are copied into the current slab and handed out as
- * views; a full slab is simply replaced (views keep theirs alive), so nothing a subscriber holds
- * is ever overwritten.
+ * views, with their offsets and lengths in index arrays of the same slab; a full slab is simply
+ * replaced (views keep theirs alive, and only then does it go back to the pool), so nothing a
+ * subscriber holds is ever overwritten.
  */
 class Slabs {
-  private data = new Uint8Array(SLAB_BYTES);
+  private data = EMPTY_BYTES;
   private used = 0;
-  private offsets = new Uint32Array(INDEX_ENTRIES);
-  private lengths = new Uint32Array(INDEX_ENTRIES);
+  private offsets = EMPTY_INDEX;
+  private lengths = EMPTY_INDEX;
   private entries = 0;
 
   /** Room for one call: at least MAX_PACKET bytes and RX_BURST index entries. */
   reserve(): { data: Uint8Array; at: number; offsets: Uint32Array; lengths: Uint32Array } {
-    if (this.data.length - this.used < MAX_PACKET) {
-      this.data = new Uint8Array(SLAB_BYTES);
+    if (this.data.length - this.used < MAX_PACKET || INDEX_ENTRIES - this.entries < RX_BURST) {
+      const buffer = newSlab();
+      this.data = new Uint8Array(buffer, 0, SLAB_BYTES);
+      this.offsets = new Uint32Array(buffer, SLAB_BYTES, INDEX_ENTRIES);
+      this.lengths = new Uint32Array(buffer, SLAB_BYTES + 4 * INDEX_ENTRIES, INDEX_ENTRIES);
       this.used = 0;
-    }
-    if (INDEX_ENTRIES - this.entries < RX_BURST) {
-      this.offsets = new Uint32Array(INDEX_ENTRIES);
-      this.lengths = new Uint32Array(INDEX_ENTRIES);
       this.entries = 0;
     }
     const e = this.entries;

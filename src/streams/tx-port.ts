@@ -5,9 +5,9 @@ import { Burst, sharedRegions } from './burst';
 import type { NativeQueue } from '../native-bridge/native';
 import { QueueCounters } from './counters';
 
-/** Staging memory for one native call (packets are copied here, then into the ring). */
-const STAGING_BYTES = 2 * 1024 * 1024;
-const STAGING_PACKETS = 4096;
+/** Packets per native call from the backlog (each stays in its own buffer: no staging copy). */
+const BATCH_PACKETS = 4096;
+const EMPTY = new Uint8Array(0);
 
 export interface TxPortOptions {
   /** Packets that may wait for ring space; beyond it they are dropped as `queueFull`. */
@@ -28,9 +28,13 @@ export class TxPort {
   private head = 0;
   private flushScheduled = false;
   private drainedScheduled = false;
-  private readonly staging = new Uint8Array(STAGING_BYTES);
-  private readonly offsets = new Uint32Array(STAGING_PACKETS);
-  private readonly lengths = new Uint32Array(STAGING_PACKETS);
+  /** One native call's packets: `views[viewOf[i]]` stands for the buffer packet `i` lies in. */
+  private readonly views: Uint8Array[] = [];
+  private readonly viewOf = new Uint32Array(BATCH_PACKETS);
+  private readonly offsets = new Uint32Array(BATCH_PACKETS);
+  private readonly lengths = new Uint32Array(BATCH_PACKETS);
+  /** Packets described by the last `gather`. */
+  private gathered = 0;
   private readonly ready = new Subject<number>();
   private readonly idle: (() => void)[] = [];
   /** Called when packets are left waiting for ring space (the poll loop then retries). */
@@ -124,22 +128,8 @@ export class TxPort {
   /** Moves as much of the backlog as fits into the ring; true when something is still waiting. */
   flush(): boolean {
     this.flushScheduled = false;
-    const q = this.queue;
-    if (!q) return false;
-    while (this.waiting > 0) {
-      // Stage no more than the ring can take now: a full ring costs one native call, no copies.
-      const room = q.pending();
-      if (room === 0) break;
-      const count = this.stage(room);
-      if (count === 0) break;
-      const sent = q.transmit(this.staging, this.offsets, this.lengths, count);
-      this.head += sent;
-      if (sent < count) break;
-    }
-    if (this.head > 4096 && this.head * 2 > this.backlog.length) {
-      this.backlog = this.backlog.slice(this.head);
-      this.head = 0;
-    }
+    if (!this.queue) return false;
+    this.moveToRing();
     if (this.waiting > 0) {
       this.onBlocked();
       return true;
@@ -154,27 +144,75 @@ export class TxPort {
     this.ready.complete();
   }
 
-  /** Copies waiting packets into the staging area; returns how many. */
-  private stage(max: number): number {
-    let used = 0;
+  /**
+   * Writes waiting packets into the ring straight from their own buffers, one native call per
+   * ring's worth (docs/architecture.md, "The hot path"); returns how many were sent.
+   */
+  private moveToRing(): number {
+    const q = this.queue;
+    if (!q) return 0;
+    let moved = 0;
+    while (this.waiting > 0) {
+      // No more than the ring can take now: a full ring costs one native call.
+      const room = q.pending();
+      if (room === 0) break;
+      const views = this.gather(room);
+      const count = this.gathered;
+      if (count === 0) break;
+      const sent = q.transmitViews(
+        this.views,
+        views,
+        this.viewOf,
+        this.offsets,
+        this.lengths,
+        count,
+      );
+      // Let go of the buffers: the ring has the bytes (or they wait in the backlog).
+      this.views.fill(EMPTY, 0, views);
+      this.head += sent;
+      moved += sent;
+      if (sent < count) break;
+    }
+    if (this.head > 4096 && this.head * 2 > this.backlog.length) {
+      this.backlog = this.backlog.slice(this.head);
+      this.head = 0;
+    }
+    return moved;
+  }
+
+  /**
+   * Describes up to `max` waiting packets for `transmitViews`: consecutive packets in one
+   * ArrayBuffer share a view (a burst's packets, a pool); returns the number of views.
+   */
+  private gather(max: number): number {
+    const { views, viewOf, offsets, lengths } = this;
+    const limit = Math.min(max, BATCH_PACKETS);
     let count = 0;
-    const limit = Math.min(max, STAGING_PACKETS);
-    for (let i = this.head; i < this.backlog.length && count < limit; i++) {
-      const p = this.backlog[i];
-      if (used + p.length > STAGING_BYTES) {
+    let viewCount = 0;
+    let buffer: ArrayBufferLike | undefined;
+    let shared = false;
+    while (count < limit && this.head + count < this.backlog.length) {
+      const p = this.backlog[this.head + count];
+      if (p.length === 0) {
+        // Its buffer was transferred (detached) after it was queued: nothing left to send.
         if (count > 0) break;
-        // A packet larger than the whole staging area can never be sent.
-        this.counters.queueFull++;
+        this.counters.live[QueueCounter.badLength]++;
         this.head++;
         continue;
       }
-      this.staging.set(p, used);
-      this.offsets[count] = used;
-      this.lengths[count] = p.length;
-      used += p.length;
+      if (p.buffer !== buffer || shared) {
+        buffer = p.buffer;
+        // A SharedArrayBuffer's view stands only for its own bytes (see transmitViews).
+        shared = !(buffer instanceof ArrayBuffer);
+        views[viewCount++] = p;
+      }
+      viewOf[count] = viewCount - 1;
+      offsets[count] = p.byteOffset;
+      lengths[count] = p.length;
       count++;
     }
-    return count;
+    this.gathered = count;
+    return viewCount;
   }
 
   private scheduleFlush(): void {

@@ -24,6 +24,22 @@ class ScriptedTx {
     this.room -= n;
     return n;
   };
+  transmitViews = (
+    views: readonly Uint8Array[],
+    _viewCount: number,
+    viewOf: Uint32Array,
+    offsets: Uint32Array,
+    lengths: Uint32Array,
+    count: number,
+  ) => {
+    const n = Math.min(count, this.room);
+    for (let i = 0; i < n; i++) {
+      const buffer = new Uint8Array(views[viewOf[i]].buffer);
+      this.sent.push(buffer.slice(offsets[i], offsets[i] + lengths[i]));
+    }
+    this.room -= n;
+    return n;
+  };
   asQueue(): NativeQueue {
     return this as unknown as NativeQueue;
   }
