@@ -18,6 +18,8 @@ export const commonOptions = {
   mode: { type: 'string' },
   queues: { type: 'string' },
   'zero-copy': { type: 'string' },
+  'rx-mode': { type: 'string' },
+  'tx-high-water': { type: 'string' },
   secs: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -34,6 +36,8 @@ export const commonHelp = `Interface options (shared by every command):
   --mode M                 ethernet|ip|punt-inject [ethernet]
   --queues N               queue pairs (rx and tx queues each), 1..255 [1]
   --zero-copy yes|no       client zero-copy transmit [no]
+  --rx-mode M              interrupt|polling|adaptive [adaptive]
+  --tx-high-water N        backlogged tx packets at which receiving pauses [1024]
 Run options:
   --secs N                 run N seconds, then close cleanly [until SIGINT/SIGTERM]
   --json                   one JSON object per line on stdout
@@ -79,6 +83,8 @@ export const interfaceOptions = (v: CommonValues): MemifOptions => {
     rxQueues: queues,
     txQueues: queues,
     zeroCopy: zeroCopy === undefined ? undefined : zeroCopy === 'yes',
+    rxMode: v['rx-mode'],
+    txHighWater: integerOption('tx-high-water', v['tx-high-water'], 1, 16_777_216),
   };
   for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key];
   return options as MemifOptions;

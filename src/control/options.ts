@@ -86,6 +86,7 @@ export const MemifOptionsCodec = t.exact(
     adaptiveIdleMs: int('adaptiveIdleMs', 0, 60_000),
     zeroCopyRx: t.boolean,
     txQueueSize: int('txQueueSize', 1, 16_777_216),
+    txHighWater: int('txHighWater', 1, 16_777_216),
     lossless: t.boolean,
   }),
 );
@@ -143,6 +144,12 @@ export interface MemifOptions {
   readonly zeroCopyRx?: boolean;
   /** Packets per tx queue that may wait for ring space; beyond it they are dropped [8192]. */
   readonly txQueueSize?: number;
+  /**
+   * Packets waiting in a tx backlog at which receiving pauses (every rx queue), leaving packets
+   * in the peer's ring; it resumes when every backlog is down to half of it. At most
+   * `txQueueSize` [txQueueSize / 8, at least 1].
+   */
+  readonly txHighWater?: number;
   /** Never drop on transmit for lack of space: the backlog grows instead [false]. */
   readonly lossless?: boolean;
 }
@@ -168,6 +175,7 @@ export interface ResolvedOptions {
   readonly adaptiveIdleMs: number;
   readonly zeroCopyRx: boolean;
   readonly txQueueSize: number;
+  readonly txHighWater: number;
   readonly lossless: boolean;
 }
 
@@ -221,6 +229,12 @@ export const resolveOptions = (input: MemifOptions | unknown = {}): ResolvedOpti
   const role: Role = o.role === 'server' || o.role === 'master' ? 'server' : 'client';
   const id = o.id ?? (0 as InterfaceId);
   const initialMs = o.retry?.initialMs ?? 1000;
+  const txQueueSize = o.txQueueSize ?? 8192;
+  // Above the queue bound, backpressure would come only after packets were dropped.
+  if (o.txHighWater !== undefined && o.txHighWater > txQueueSize)
+    throw new OptionsError(
+      `options.txHighWater: must be at most txQueueSize (${txQueueSize}), got ${o.txHighWater}`,
+    );
   return {
     id,
     role,
@@ -245,7 +259,8 @@ export const resolveOptions = (input: MemifOptions | unknown = {}): ResolvedOpti
     rxMode: o.rxMode ?? 'adaptive',
     adaptiveIdleMs: o.adaptiveIdleMs ?? 1,
     zeroCopyRx: o.zeroCopyRx ?? false,
-    txQueueSize: o.txQueueSize ?? 8192,
+    txQueueSize,
+    txHighWater: o.txHighWater ?? Math.max(1, Math.floor(txQueueSize / 8)),
     lossless: o.lossless ?? false,
   };
 };
