@@ -50,7 +50,7 @@ export const TX_STALL_MS = 2;
  */
 class Backpressure {
   paused = false;
-  /** Backpressure was overridden because tx stalled; re-armed when the backlogs drain. */
+  /** Overridden because tx stalled; re-armed by tx progress or drained backlogs. */
   private suspended = false;
   private lastProgress = 0;
   private readonly low: number;
@@ -66,6 +66,8 @@ class Backpressure {
       this.suspended = false;
       return;
     }
+    // The peer takes packets again: what held it is gone, backpressure applies again.
+    if (moved) this.suspended = false;
     if (!this.paused) {
       if (largest < this.high || this.suspended) return;
       this.paused = true;
