@@ -104,7 +104,8 @@ describe('streams: the service loop', () => {
         let held = 0;
         let sampling = true;
         const sample = () => {
-          const inRing = totals(client.stats(), 'tx').packets - totals(server.stats(), 'rx').packets;
+          const inRing =
+            totals(client.stats(), 'tx').packets - totals(server.stats(), 'rx').packets;
           held = Math.max(held, inRing);
           if (sampling) setImmediate(sample);
         };
