@@ -9,6 +9,7 @@ import type { ConnectionState } from '../control/state';
 import type { Burst } from './burst';
 import type { QueueStats } from './counters';
 import { DataPath } from './data-path';
+import { perPacket } from './per-packet';
 import type { TxPort } from './tx-port';
 import { ZeroCopyTx } from './zero-copy-tx';
 
@@ -136,18 +137,7 @@ export const memif = (options: MemifOptions = {}): MemifInterface => {
     options: resolved,
     state$: runtime.states,
     rxBursts,
-    rx: (q = 0) =>
-      new Observable<Uint8Array>((subscriber) =>
-        rxBursts(q).subscribe({
-          next: (b) => {
-            // Stops if the interface was closed by a subscriber (zero-copy memory then gone).
-            for (let i = 0; i < b.count && !subscriber.closed && b.data.length > 0; i++)
-              subscriber.next(b.packet(i));
-          },
-          error: (e: unknown) => subscriber.error(e),
-          complete: () => subscriber.complete(),
-        }),
-      ),
+    rx: (q = 0) => perPacket(rxBursts(q)),
     tx: (q = 0) => dataPath.txPort(checkQueue(q)).observer,
     txBursts: (q = 0) => dataPath.txPort(checkQueue(q)).burstObserver,
     txZeroCopy,
