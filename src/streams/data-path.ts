@@ -42,6 +42,8 @@ export const RX_BUDGET = 256;
  */
 export const TX_STALL_MS = 2;
 
+const now = (): number => performance.now();
+
 /**
  * Backpressure from tx to rx: reading pauses, for every rx queue, while a tx backlog holds
  * `high` packets or more, and resumes once every backlog is down to `low` (half of it). Every
@@ -207,7 +209,8 @@ export class DataPath implements DataPathHooks {
     this.backpressure.reset();
     for (const r of live.rx) {
       // Packets the peer published before the link went down are still mapped: deliver them
-      // (a peer that stops sends DISCONNECT right after its last burst; see peers.md).
+      // (a peer that stops sends DISCONNECT right after its last burst; docs/interop.md), all of
+      // them: no budget here, nothing will come back to read the rest.
       r.port.drain();
       // What is left is a chain the peer never finished (or a burst racing the link going
       // down): it cannot be delivered now, so it is counted, not silently left behind.
@@ -271,7 +274,7 @@ export class DataPath implements DataPathHooks {
       if (after < before) moved = true;
       if (after > largest) largest = after;
     }
-    this.backpressure.update(largest, moved, () => performance.now());
+    this.backpressure.update(largest, moved, now);
     return blocked;
   }
 
@@ -289,9 +292,9 @@ export class DataPath implements DataPathHooks {
     this.pollHandle = undefined;
     if (!this.live || !this.polling) return;
     const { received, blocked, more } = this.service();
-    const now = performance.now();
-    if (received > 0) this.lastTraffic = now;
-    const idle = now - this.lastTraffic > this.options.adaptiveIdleMs;
+    const t = now();
+    if (received > 0) this.lastTraffic = t;
+    const idle = t - this.lastTraffic > this.options.adaptiveIdleMs;
     if (this.options.rxMode === 'polling' || blocked || more || !idle) {
       this.pollHandle = setImmediate(() => this.poll());
       return;
