@@ -39,8 +39,10 @@ export interface MemifInterface extends AsyncDisposable {
   /**
    * Transmit on queue `q`: packets handed to `next` in one tick reach the ring in one native
    * call. The observer never blocks: a full ring leaves packets waiting (up to `txQueueSize`,
-   * then they are dropped and counted, unless `lossless`). While the link is down packets are
-   * dropped and counted as `linkDown`.
+   * then they are dropped and counted, unless `lossless`). A backlog of `txHighWater` packets
+   * pauses receiving on every rx queue until it drains to half of that, so that packets wait in
+   * the peer's ring rather than being copied in only to be dropped (docs/tuning.md). While the
+   * link is down packets are dropped and counted as `linkDown`.
    */
   tx(q?: number): Observer<Uint8Array>;
   /**
