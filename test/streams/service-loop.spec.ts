@@ -134,6 +134,22 @@ describe('streams: the service loop', () => {
     });
   }
 
+  it('interrupt: a ring left fuller than one budget after a single signal is read to the end', async () => {
+    // One transmit call, so one eventfd signal, for 16 budgets' worth: the rest must be read on
+    // the following turns without another signal.
+    const { server, client } = await pair({ rxMode: 'interrupt' }, { log2RingSize: 12 });
+    const check = new SequenceChecker(4000, 64);
+    server.rx().subscribe((f) => check.check(f));
+    client.txBursts(0).next(poolBurst(4000, 64));
+    expect(totals(client.stats(), 'tx').packets, 'all in the ring at once').to.equal(4000);
+    await until(
+      () => check.next >= 4000,
+      10_000,
+      () => `got ${check.next} of 4000`,
+    );
+    check.assertComplete();
+  });
+
   it('the link-down drain delivers every packet the peer published, past the turn budget', async () => {
     const { server, client } = await pair({ rxMode: 'interrupt' }, { log2RingSize: 12 });
     const check = new SequenceChecker(4000, 64);
