@@ -22,6 +22,8 @@ export const commonOptions = {
   'socket-group': { type: 'string' },
   'allow-uid': { type: 'string', multiple: true },
   'allow-gid': { type: 'string', multiple: true },
+  'rx-mode': { type: 'string' },
+  'tx-high-water': { type: 'string' },
   secs: { type: 'string' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -43,6 +45,8 @@ Who may connect:
   --socket-group G         server: socket file group, a name or gid, set at bind [ours]
   --allow-uid N            only a peer with this uid may connect; repeatable [anyone]
   --allow-gid N            only a peer with this primary gid may connect; repeatable [anyone]
+  --rx-mode M              interrupt|polling|adaptive [adaptive]
+  --tx-high-water N        backlogged tx packets at which receiving pauses [1024]
 Run options:
   --secs N                 run N seconds, then close cleanly [until SIGINT/SIGTERM]
   --json                   one JSON object per line on stdout
@@ -114,6 +118,8 @@ export const interfaceOptions = (v: CommonValues): MemifOptions => {
     socketGroup: socketGroup(v['socket-group']),
     allowUids: idList('allow-uid', v['allow-uid']),
     allowGids: idList('allow-gid', v['allow-gid']),
+    rxMode: v['rx-mode'],
+    txHighWater: integerOption('tx-high-water', v['tx-high-water'], 1, 16_777_216),
   };
   for (const key of Object.keys(options)) if (options[key] === undefined) delete options[key];
   return options as MemifOptions;

@@ -100,6 +100,7 @@ export const MemifOptionsCodec = t.exact(
     adaptiveIdleMs: int('adaptiveIdleMs', 0, 60_000),
     zeroCopyRx: t.boolean,
     txQueueSize: int('txQueueSize', 1, 16_777_216),
+    txHighWater: int('txHighWater', 1, 16_777_216),
     lossless: t.boolean,
     socketMode: int('socketMode', 0, 0o7777),
     socketGroup: GroupOption,
@@ -161,6 +162,12 @@ export interface MemifOptions {
   readonly zeroCopyRx?: boolean;
   /** Packets per tx queue that may wait for ring space; beyond it they are dropped [8192]. */
   readonly txQueueSize?: number;
+  /**
+   * Packets waiting in a tx backlog at which receiving pauses (every rx queue), leaving packets
+   * in the peer's ring; it resumes when every backlog is down to half of it. At most
+   * `txQueueSize` [txQueueSize / 8, at least 1].
+   */
+  readonly txHighWater?: number;
   /** Never drop on transmit for lack of space: the backlog grows instead [false]. */
   readonly lossless?: boolean;
   /**
@@ -201,6 +208,7 @@ export interface ResolvedOptions {
   readonly adaptiveIdleMs: number;
   readonly zeroCopyRx: boolean;
   readonly txQueueSize: number;
+  readonly txHighWater: number;
   readonly lossless: boolean;
   readonly socketMode: number | undefined;
   readonly socketGroup: number | string | undefined;
@@ -271,6 +279,12 @@ export const resolveOptions = (input: MemifOptions | unknown = {}): ResolvedOpti
           'group on; use a filesystem path (and its directory) to restrict who may connect',
       );
   }
+  const txQueueSize = o.txQueueSize ?? 8192;
+  // Above the queue bound, backpressure would come only after packets were dropped.
+  if (o.txHighWater !== undefined && o.txHighWater > txQueueSize)
+    throw new OptionsError(
+      `options.txHighWater: must be at most txQueueSize (${txQueueSize}), got ${o.txHighWater}`,
+    );
   return {
     id,
     role,
@@ -295,7 +309,8 @@ export const resolveOptions = (input: MemifOptions | unknown = {}): ResolvedOpti
     rxMode: o.rxMode ?? 'adaptive',
     adaptiveIdleMs: o.adaptiveIdleMs ?? 1,
     zeroCopyRx: o.zeroCopyRx ?? false,
-    txQueueSize: o.txQueueSize ?? 8192,
+    txQueueSize,
+    txHighWater: o.txHighWater ?? Math.max(1, Math.floor(txQueueSize / 8)),
     lossless: o.lossless ?? false,
     socketMode: o.socketMode,
     socketGroup: o.socketGroup,

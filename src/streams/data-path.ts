@@ -21,7 +21,73 @@ export interface DataPathOptions {
   readonly adaptiveIdleMs: number;
   readonly zeroCopyRx: boolean;
   readonly txQueueSize: number;
+  /** Backlogged packets (in any tx queue) at which rx reads pause; see {@link Backpressure}. */
+  readonly txHighWater: number;
   readonly lossless: boolean;
+}
+
+/**
+ * Packets one rx queue reads per service turn (one native read): then the tx backlogs flush
+ * and the next queue, timers and user code get their turn. Reading until the ring is empty let
+ * a peer that keeps refilling it hold the loop in rx while tx starved (receive livelock: the
+ * reflector forwarded 1-10 % of what it read); a larger budget bought nothing measurable
+ * (docs/tuning.md).
+ */
+export const RX_BUDGET = 256;
+
+/**
+ * How long a paused rx may wait for the tx ring to move before reading again: a peer that does
+ * not take what we send may itself be waiting for us to read (two reflectors, or a lossless
+ * sender through a reflector), and both holding would be a deadlock (docs/tuning.md).
+ */
+export const TX_STALL_MS = 2;
+
+const now = (): number => performance.now();
+
+/**
+ * Backpressure from tx to rx: reading pauses, for every rx queue, while a tx backlog holds
+ * `high` packets or more, and resumes once every backlog is down to `low` (half of it). Every
+ * queue, because which rx queue feeds which tx queue is the application's business (a router
+ * sends anywhere): pausing only the same-numbered one would let the others keep filling it.
+ */
+class Backpressure {
+  paused = false;
+  /** Overridden because tx stalled; re-armed by tx progress or drained backlogs. */
+  private suspended = false;
+  private lastProgress = 0;
+  private readonly low: number;
+
+  constructor(private readonly high: number) {
+    this.low = Math.floor(high / 2);
+  }
+
+  /** Updates the state from the largest backlog after a flush; `moved`: tx made progress. */
+  update(largest: number, moved: boolean, now: () => number): void {
+    if (largest <= this.low) {
+      this.paused = false;
+      this.suspended = false;
+      return;
+    }
+    // The peer takes packets again: what held it is gone, backpressure applies again.
+    if (moved) this.suspended = false;
+    if (!this.paused) {
+      if (largest < this.high || this.suspended) return;
+      this.paused = true;
+      this.lastProgress = now();
+      return;
+    }
+    const t = now();
+    if (moved) this.lastProgress = t;
+    else if (t - this.lastProgress > TX_STALL_MS) {
+      this.paused = false;
+      this.suspended = true;
+    }
+  }
+
+  reset(): void {
+    this.paused = false;
+    this.suspended = false;
+  }
 }
 
 interface Live {
@@ -44,11 +110,16 @@ export class DataPath implements DataPathHooks {
   private pollHandle: ReturnType<typeof setImmediate> | undefined;
   private lastTraffic = 0;
   private generation = 0;
+  private readonly backpressure: Backpressure;
+  /** Where the next turn starts reading, so that no queue is always served first. */
+  private nextRx = 0;
 
   constructor(
     private readonly native: NativeBinding,
     private readonly options: DataPathOptions,
-  ) {}
+  ) {
+    this.backpressure = new Backpressure(options.txHighWater);
+  }
 
   /**
    * The port of queue `q`, created on first use. Every ring of a connection gets its port when
@@ -135,10 +206,12 @@ export class DataPath implements DataPathHooks {
     if (!live) return;
     this.live = undefined;
     this.stopPolling();
+    this.backpressure.reset();
     for (const r of live.rx) {
       // Packets the peer published before the link went down are still mapped: deliver them
       // (a peer that stops sends DISCONNECT right after its last burst; see
-      // docs/protocol.md#disconnect-and-teardown).
+      // docs/protocol.md#disconnect-and-teardown), all of them: no budget here, nothing will come
+      // back to read the rest.
       r.port.drain();
       // What is left is a chain the peer never finished (or a burst racing the link going
       // down): it cannot be delivered now, so it is counted, not silently left behind.
@@ -160,15 +233,50 @@ export class DataPath implements DataPathHooks {
     for (const p of this.txPorts.values()) p.complete();
   }
 
-  /** One turn: drain every rx ring, retry every blocked tx port. */
-  private service(): { received: number; blocked: boolean } {
+  /**
+   * One service turn: each rx queue (or only `only`) reads at most {@link RX_BUDGET} packets,
+   * the tx backlogs flush before and after every read, and no read happens while backpressure
+   * holds. `more`: a queue stopped at its budget with packets left, or reads were held back,
+   * so the caller must come back on the next turn (the peer will not signal again).
+   */
+  private service(only?: RxPort): { received: number; blocked: boolean; more: boolean } {
     const live = this.live;
-    if (!live) return { received: 0, blocked: false };
+    if (!live) return { received: 0, blocked: false, more: false };
     let received = 0;
+    let more = false;
+    let blocked = this.flushTx(live);
+    const n = live.rx.length;
+    const start = this.nextRx < n ? this.nextRx : 0;
+    this.nextRx = start + 1;
+    for (let k = 0; k < n; k++) {
+      const port = live.rx[(start + k) % n].port;
+      if (only && port !== only) continue;
+      if (this.backpressure.paused) {
+        more = true;
+        break;
+      }
+      received += port.drain(RX_BUDGET);
+      if (port.more) more = true;
+      blocked = this.flushTx(live);
+    }
+    return { received, blocked, more };
+  }
+
+  /** Flushes every waiting tx backlog; true when one is still waiting. Updates backpressure. */
+  private flushTx(live: Live): boolean {
     let blocked = false;
-    for (const r of live.rx) received += r.port.drain();
-    for (const t of live.tx) if (t.port.waiting > 0 && t.port.flush()) blocked = true;
-    return { received, blocked };
+    let largest = 0;
+    let moved = false;
+    for (const t of live.tx) {
+      const before = t.port.waiting;
+      if (before === 0) continue;
+      if (t.port.flush()) blocked = true;
+      const after = t.port.waiting;
+      if (after < before) moved = true;
+      if (after > largest) largest = after;
+    }
+    this.backpressure.update(largest, moved, now);
+    return blocked;
   }
 
   /** Enters polling: masks our rx rings (the peer need not signal) and loops on setImmediate. */
@@ -184,11 +292,11 @@ export class DataPath implements DataPathHooks {
   private poll(): void {
     this.pollHandle = undefined;
     if (!this.live || !this.polling) return;
-    const { received, blocked } = this.service();
-    const now = performance.now();
-    if (received > 0) this.lastTraffic = now;
-    const idle = now - this.lastTraffic > this.options.adaptiveIdleMs;
-    if (this.options.rxMode === 'polling' || blocked || !idle) {
+    const { received, blocked, more } = this.service();
+    const t = now();
+    if (received > 0) this.lastTraffic = t;
+    const idle = t - this.lastTraffic > this.options.adaptiveIdleMs;
+    if (this.options.rxMode === 'polling' || blocked || more || !idle) {
       this.pollHandle = setImmediate(() => this.poll());
       return;
     }
@@ -219,8 +327,9 @@ export class DataPath implements DataPathHooks {
 
   private onInterrupt(port: RxPort | undefined): void {
     if (this.options.rxMode === 'interrupt') {
-      if (port) port.drain();
-      else for (const r of this.live?.rx ?? []) r.port.drain();
+      // What one turn leaves (a budget's worth read, a backlog, held reads) needs the next.
+      const { blocked, more } = this.service(port);
+      if (blocked || more) this.wake();
       return;
     }
     this.lastTraffic = performance.now();

@@ -9,6 +9,7 @@ import type { ConnectionState } from '../control/state';
 import type { Burst } from './burst';
 import type { QueueStats } from './counters';
 import { DataPath } from './data-path';
+import { perPacket } from './per-packet';
 import type { TxPort } from './tx-port';
 import { ZeroCopyTx } from './zero-copy-tx';
 
@@ -43,8 +44,10 @@ export interface MemifInterface extends AsyncDisposable {
   /**
    * Transmit on queue `q`: packets handed to `next` in one tick reach the ring in one native
    * call. The observer never blocks: a full ring leaves packets waiting (up to `txQueueSize`,
-   * then they are dropped and counted, unless `lossless`). While the link is down packets are
-   * dropped and counted as `linkDown`.
+   * then they are dropped and counted, unless `lossless`). A backlog of `txHighWater` packets
+   * pauses receiving on every rx queue until it drains to half of that, so that packets wait in
+   * the peer's ring rather than being copied in only to be dropped (docs/tuning.md). While the
+   * link is down packets are dropped and counted as `linkDown`.
    */
   tx(q?: number): Observer<Uint8Array>;
   /**
@@ -142,18 +145,7 @@ export const memif = (options: MemifOptions = {}): MemifInterface => {
     options: resolved,
     state$: runtime.states,
     rxBursts,
-    rx: (q = 0) =>
-      new Observable<Uint8Array>((subscriber) =>
-        rxBursts(q).subscribe({
-          next: (b) => {
-            // Stops if the interface was closed by a subscriber (zero-copy memory then gone).
-            for (let i = 0; i < b.count && !subscriber.closed && b.data.length > 0; i++)
-              subscriber.next(b.packet(i));
-          },
-          error: (e: unknown) => subscriber.error(e),
-          complete: () => subscriber.complete(),
-        }),
-      ),
+    rx: (q = 0) => perPacket(rxBursts(q)),
     tx: (q = 0) => dataPath.txPort(checkQueue(q)).observer,
     txBursts: (q = 0) => dataPath.txPort(checkQueue(q)).burstObserver,
     txZeroCopy,

@@ -92,6 +92,8 @@ export class RxPort {
   };
   /** Region buffers for zero-copy views, by region index. */
   private regionViews: Uint8Array[] = [];
+  /** The last {@link RxPort.drain} stopped at its budget with packets still in the ring. */
+  more = false;
 
   constructor(readonly index: number) {}
 
@@ -118,20 +120,26 @@ export class RxPort {
   }
 
   /**
-   * Reads until the ring holds no complete packet; returns the number delivered. A short read is
-   * not the end: a copy-mode read also stops where the slab runs out of room (256 KiB may hold
-   * only 29 jumbo frames), a zero-copy one where the region changes. Stopping there would strand
-   * the rest until the next wake, which may never come (the link going down, a peer that
-   * signalled once and now waits for room).
+   * Reads up to `budget` packets (rounded up to a whole read); returns the number delivered.
+   * Without a budget it reads until the ring holds no complete packet: the link-down drain,
+   * which must deliver everything the peer published. A short read is not the end: a copy-mode
+   * read also stops where the slab runs out of room (256 KiB may hold only 29 jumbo frames), a
+   * zero-copy one where the region changes. Stopping there would strand the rest until the next
+   * wake, which may never come (the link going down, a peer that signalled once and now waits
+   * for room). `more` then tells whether the budget, not the ring, ended it (docs/tuning.md).
    */
-  drain(): number {
+  drain(budget = Infinity): number {
     let total = 0;
-    for (;;) {
+    this.more = false;
+    while (total < budget) {
       const n = this.zeroCopy ? this.readInPlace() : this.readCopy();
       total += n;
       // 0: empty, or only a chain whose end the peer has not published yet.
       if (n === 0 || (n < RX_BURST && (this.queue?.pending() ?? 0) === 0)) return total;
     }
+    // Stopped by the budget: the peer will not signal again for what is already in the ring.
+    this.more = (this.queue?.pending() ?? 0) > 0;
+    return total;
   }
 
   complete(): void {

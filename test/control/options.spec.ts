@@ -78,6 +78,19 @@ describe('options', () => {
     rejects(null, /must be an object/);
   });
 
+  it('txHighWater: a fraction of txQueueSize by default, at most txQueueSize', () => {
+    expect(resolveOptions({}).txHighWater).to.equal(1024);
+    expect(resolveOptions({ txQueueSize: 100 }).txHighWater).to.equal(12);
+    expect(resolveOptions({ txQueueSize: 4 }).txHighWater).to.equal(1);
+    expect(resolveOptions({ txQueueSize: 100, txHighWater: 100 }).txHighWater).to.equal(100);
+    rejects({ txHighWater: 0 }, /options\.txHighWater: must be an integer in 1\.\.16777216, got 0/);
+    rejects(
+      { txHighWater: 9000 },
+      /options\.txHighWater: must be at most txQueueSize \(8192\), got 9000/,
+    );
+    rejects({ txQueueSize: 10, txHighWater: 11 }, /at most txQueueSize \(10\)/);
+  });
+
   it('reports every broken field at once', () => {
     rejects({ id: -1, bufferSize: 0 }, /options\.id.*; options\.bufferSize/);
   });

@@ -129,6 +129,49 @@ describe('streams: two processes (rx-memif CLI)', () => {
     });
   });
 
+  for (const rxMode of ['interrupt', 'polling', 'adaptive'])
+    it(`echo --rx-mode ${rxMode} --tx-high-water 32: a lossless sender gets every frame back, no drops anywhere`, async () => {
+      const N = 20000;
+      const sock = socket();
+      const echo = cli([
+        'echo',
+        '--role',
+        'server',
+        '--socket',
+        sock,
+        '--rx-mode',
+        rxMode,
+        '--tx-high-water',
+        '32',
+        '--json',
+      ]);
+      await echo.waitForLine(LISTENING);
+      const client = make({ role: 'client', socket: sock, lossless: true, log2RingSize: 8 });
+      await waitForState(client, 'connected');
+      const back = new SequenceChecker(N, 64);
+      client.rx().subscribe((f) => back.check(f));
+      await client.send(genFrames(N, 64));
+      await within(back.done, 15000, () => `back ${back.next} of ${N}`);
+      back.assertComplete();
+      echo.kill('SIGTERM');
+      const e = await echo;
+      expect(e.code, e.stderr).to.equal(0);
+      const es = summaryOf(e.json());
+      expect(es).to.deep.include({ connected: true, drops: {} });
+      expect(es.tx).to.deep.include({ packets: N });
+    });
+
+  for (const [flag, value, message] of [
+    ['--tx-high-water', '0', /--tx-high-water must be an integer/],
+    ['--tx-high-water', '9000', /txHighWater: must be at most txQueueSize \(8192\)/],
+    ['--rx-mode', 'busy', /rxMode: must be interrupt\|polling\|adaptive/],
+  ] as const)
+    it(`echo ${flag} ${value} exits 2 with the reason`, async () => {
+      const r = await cli(['echo', flag, value, '--socket', socket()]);
+      expect(r.code, r.stderr).to.equal(2);
+      expect(r.stderr).to.match(message);
+    });
+
   it('the echo process is killed (SIGKILL) mid-burst: the client survives and works with a new echo', async () => {
     const sock = socket();
     const first = cli(['echo', '--role', 'server', '--socket', sock, '--json']);

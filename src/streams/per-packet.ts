@@ -1,0 +1,25 @@
+import { Observable } from 'rxjs';
+import type { Burst } from './burst';
+
+/**
+ * The packets of each burst, one per emission: what `rx(q)` is over `rxBursts(q)`. Per packet
+ * only a view made from the burst's buffer and the subscriber's `next` (docs/tuning.md): the
+ * buffer, its offset and the index arrays are read once per burst.
+ */
+export const perPacket = (bursts: Observable<Burst>): Observable<Uint8Array> =>
+  new Observable<Uint8Array>((subscriber) =>
+    bursts.subscribe({
+      next: (b) => {
+        const data = b.data;
+        const buffer = data.buffer;
+        const base = data.byteOffset;
+        const { offsets, lengths, count } = b;
+        // Stops if the subscriber left, or if it closed the interface (zero-copy memory is
+        // then unmapped: its view reads as empty).
+        for (let i = 0; i < count && !subscriber.closed && data.length > 0; i++)
+          subscriber.next(new Uint8Array(buffer, base + offsets[i], lengths[i]));
+      },
+      error: (e: unknown) => subscriber.error(e),
+      complete: () => subscriber.complete(),
+    }),
+  );
