@@ -146,7 +146,7 @@ const scanIpv6 = (d: Uint8Array, s: FrameScan, o: number, stop: number): boolean
 };
 
 /** The transport checks of `parseTransport`: sets `l4` (0 when there is no header to read). */
-const scanTransport = (d: Uint8Array, s: FrameScan): boolean => {
+export const scanTransport = (d: Uint8Array, s: FrameScan): boolean => {
   s.l4 = 0;
   if (s.fragmentOffset !== 0) return true;
   const off = s.l4Offset;

@@ -1,0 +1,66 @@
+import type { OperatorFunction } from 'rxjs';
+import { BurstIndex, burstOperator } from './burst-out';
+import { updateChecksum } from './checksum';
+import { FrameScan, L3_IPV4, scanFrame } from './frame-scan';
+import { sinkCallback } from './sink';
+import type { DecrementTtlOptions } from './decrement-ttl-or-drop';
+import type { Burst } from '../burst';
+
+/**
+ * {@link decrementTtlOrDrop} on whole bursts: decrements the IPv4 TTL (with the incremental
+ * header checksum update, RFC 1624) or the IPv6 hop limit of every packet IN PLACE; packets
+ * whose TTL expires, and packets that are not well-formed IP, are dropped (to `onDrop`, a view
+ * each, if given). Emits the same burst when none is dropped, else a new index over the same
+ * `data`.
+ * @example
+ * iface.rxBursts(0).pipe(decrementTtlBurst(), swapMacsBurst()).subscribe(iface.txBursts(0));
+ */
+export const decrementTtlBurst = (
+  options: DecrementTtlOptions = {},
+): OperatorFunction<Burst, Burst> => {
+  const mode = options.mode ?? 'ethernet';
+  const onDrop = sinkCallback(options.onDrop);
+  return burstOperator(() => {
+    const s = new FrameScan();
+    const index = new BurstIndex();
+    return (b) => {
+      const n = b.count;
+      const d = b.data;
+      if (d.length === 0) return undefined;
+      const offsets = b.offsets;
+      const lengths = b.lengths;
+      index.reserve(n);
+      const O = index.offsets;
+      const L = index.lengths;
+      const w0 = index.used;
+      let w = w0;
+      for (let i = 0; i < n; i++) {
+        const o = offsets[i];
+        const l = lengths[i];
+        if (scanFrame(d, o, l, mode, s, true) && s.l3 >= L3_IPV4) {
+          const v4 = s.l3 === L3_IPV4;
+          const at = s.l3Offset + (v4 ? 8 : 7);
+          const ttl = d[at];
+          if (ttl > 1) {
+            if (v4) {
+              const word = (ttl << 8) | d[at + 1];
+              const c = s.l3Offset + 10;
+              const sum = updateChecksum((d[c] << 8) | d[c + 1], word, word - 0x100);
+              d[c] = sum >>> 8;
+              d[c + 1] = sum & 0xff;
+            }
+            d[at] = ttl - 1;
+            O[w] = o;
+            L[w] = l;
+            w++;
+            continue;
+          }
+        }
+        onDrop?.(d.subarray(o, o + l));
+      }
+      const k = w - w0;
+      if (k === n) return b;
+      return k === 0 ? undefined : index.commit(b.queue, d, k);
+    };
+  });
+};

@@ -1,0 +1,83 @@
+import type { OperatorFunction } from 'rxjs';
+import { BurstData, BurstIndex, burstOperator } from './burst-out';
+import { checkVid, isTaggedAt, tci, type VlanOptions } from './vlan';
+import type { Burst } from '../burst';
+
+/**
+ * Copies the burst into fresh memory with room for a 4-byte tag after the MACs of every packet
+ * that `wants` one (written by `tag`), the others copied as they are. A burst's packets lie
+ * back to back, so a longer packet cannot grow in place: this is the one copy (see
+ * docs/architecture.md, operators), into slabs that are never reused.
+ */
+export const copyWithTags = (
+  b: Burst,
+  index: BurstIndex,
+  out: BurstData,
+  wants: (d: Uint8Array, o: number, l: number) => boolean,
+  tag: (dst: Uint8Array, at: number) => void,
+): Burst => {
+  const n = b.count;
+  const d = b.data;
+  const offsets = b.offsets;
+  const lengths = b.lengths;
+  out.reserve(b.bytes + 4 * n);
+  index.reserve(n);
+  const dst = out.data;
+  const O = index.offsets;
+  const L = index.lengths;
+  const w = index.used;
+  let at = out.used;
+  for (let i = 0; i < n; i++) {
+    const o = offsets[i];
+    const l = lengths[i];
+    O[w + i] = at;
+    if (wants(d, o, l)) {
+      dst.set(d.subarray(o, o + 12), at);
+      tag(dst, at + 12);
+      dst.set(d.subarray(o + 12, o + l), at + 16);
+      L[w + i] = l + 4;
+      at += l + 4;
+    } else {
+      dst.set(d.subarray(o, o + l), at);
+      L[w + i] = l;
+      at += l;
+    }
+  }
+  out.used = at;
+  return index.commit(b.queue, dst, n);
+};
+
+/** Writes a tag (TPID, TCI) at `at`. */
+export const tagWriter =
+  (tpid: number, word: number) =>
+  (dst: Uint8Array, at: number): void => {
+    dst[at] = tpid >>> 8;
+    dst[at + 1] = tpid & 0xff;
+    dst[at + 2] = word >>> 8;
+    dst[at + 3] = word & 0xff;
+  };
+
+/**
+ * {@link pushVlan} on every packet of each burst (outermost tag, TPID 0x8100 or `tpid`): emits
+ * a NEW burst, the packets copied 4 bytes longer (see {@link copyWithTags}); packets under 12
+ * bytes are copied unchanged. Throws a `RangeError` at once on a bad id.
+ * @example
+ * iface.rxBursts(0).pipe(pushVlanBurst(100)).subscribe(iface.txBursts(0));
+ */
+export const pushVlanBurst = (
+  vid: number,
+  options: VlanOptions = {},
+): OperatorFunction<Burst, Burst> => {
+  checkVid(vid);
+  const tag = tagWriter(options.tpid ?? 0x8100, tci(vid, options.pcp ?? 0, options.dei ?? false));
+  const wants = (_d: Uint8Array, _o: number, l: number): boolean => l >= 12;
+  return burstOperator(() => {
+    const index = new BurstIndex();
+    const out = new BurstData();
+    return (b) => copyWithTags(b, index, out, wants, tag);
+  });
+};
+
+/** Whether a burst packet gets a tag pushed by {@link setVlanBurst} (untagged, 12 bytes or more). */
+export const untaggedAt = (d: Uint8Array, o: number, l: number): boolean =>
+  l >= 12 && !isTaggedAt(d, o, l);
