@@ -18,7 +18,7 @@ import {
   vlan,
   type PacketPredicate,
 } from '../../src/streams/operators';
-import { randomFrame } from './frames';
+import { randomFrame, TCP_PLAIN, UDP_64 } from './frames';
 import { ICMP_ECHO, VLAN_UDP } from './golden';
 
 const PREDICATES: [string, PacketPredicate][] = [
@@ -68,11 +68,87 @@ describe('operators: predicates on raw bytes', () => {
         const p = parsePacket(frame, mode);
         const ok = scanFrame(frame, 0, frame.length, mode, s);
         expect(ok).to.equal(p.kind === 'packet');
-        if (p.kind === 'malformed')
+        if (p.kind === 'malformed') {
           expect([s.reason, s.reasonOffset]).to.deep.equal([p.reason, p.offset]);
+          return;
+        }
+        const n = p.network;
+        const t = p.transport;
+        const ip = n?.kind === 'ipv4' || n?.kind === 'ipv6' ? n : undefined;
+        expect({
+          tags: s.tags,
+          l3: s.l3,
+          l3Offset: s.l3 ? s.l3Offset : undefined,
+          protocol: ip ? s.protocol : undefined,
+          isFragment: s.isFragment,
+          fragmentOffset: s.fragmentOffset,
+          l4Offset: ip ? s.l4Offset : undefined,
+          end: ip ? s.end : undefined,
+          l4: s.l4,
+        }).to.deep.equal({
+          tags: p.ethernet?.tags.length ?? 0,
+          l3: n === undefined ? 0 : { arp: 1, ipv4: 4, ipv6: 6 }[n.kind],
+          l3Offset: n?.offset,
+          protocol: ip?.protocol,
+          isFragment: ip?.isFragment ?? false,
+          fragmentOffset: ip?.fragmentOffset ?? 0,
+          l4Offset: ip?.payloadOffset,
+          end: ip?.end,
+          l4:
+            t === undefined
+              ? 0
+              : t.kind === 'other'
+                ? 256
+                : { udp: 17, tcp: 6, icmp: 1, icmpv6: 58 }[t.kind],
+        });
       }),
       { numRuns: 5000 },
     );
+  });
+
+  it('the fast path for untagged IPv4 UDP / TCP agrees with parsePacket at each edge', () => {
+    const edits: [string, number, number][] = [
+      ['MF', 20, 0x20],
+      ['MF and DF', 20, 0x60],
+      ['offset', 21, 1],
+      ['offset high bits', 20, 0x41],
+      ['total 39', 17, 39],
+      ['total over', 17, 51],
+      ['total 255', 17, 255],
+      ['udp length 7', 39, 7],
+      ['udp length total-19', 39, 31],
+      ['udp length total-20', 39, 30],
+      ['ihl 6', 14, 0x46],
+      ['version 5', 14, 0x55],
+      ['protocol tcp', 23, 6],
+      ['protocol icmp', 23, 1],
+      ['etherType', 13, 1],
+    ];
+    const s = new FrameScan();
+    const check = (f: Uint8Array, why: string): void => {
+      const p = parsePacket(f);
+      expect(scanFrame(f, 0, f.length, 'ethernet', s), why).to.equal(p.kind === 'packet');
+      if (p.kind === 'malformed')
+        expect([s.reason, s.reasonOffset], why).to.deep.equal([p.reason, p.offset]);
+      else {
+        const ip = p.network?.kind === 'ipv4' ? p.network : undefined;
+        expect([s.isFragment, s.fragmentOffset, s.l4], why).to.deep.equal([
+          ip?.isFragment ?? false,
+          ip?.fragmentOffset ?? 0,
+          p.transport === undefined ? 0 : p.transport.kind === 'other' ? 256 : s.protocol,
+        ]);
+      }
+    };
+    for (const base of [UDP_64, TCP_PLAIN])
+      for (const cut of [0, 9, 10, 11, 12])
+        for (const [name, at, v] of edits) {
+          const f = base.slice(0, base.length - cut);
+          f[at] = v;
+          check(f, `${name}, cut ${cut}`);
+          const g = f.slice();
+          g[37 + (base === TCP_PLAIN ? 9 : 0)] = 0x40; // TCP data offset 4 / UDP length high byte
+          check(g, `${name}, cut ${cut}, header byte`);
+        }
   });
 
   it('scans a frame in place inside a larger array (a burst) as on its own', () => {

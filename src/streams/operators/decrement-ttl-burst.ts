@@ -1,7 +1,7 @@
 import type { OperatorFunction } from 'rxjs';
 import { BurstIndex, burstOperator } from './burst-out';
-import { updateChecksum } from './checksum';
-import { FrameScan, L3_IPV4, scanFrame } from './frame-scan';
+import { FrameScan, scanFrame } from './frame-scan';
+import { decrementScanned } from './ttl';
 import { sinkCallback } from './sink';
 import type { DecrementTtlOptions } from './decrement-ttl-or-drop';
 import type { Burst } from '../burst';
@@ -37,24 +37,11 @@ export const decrementTtlBurst = (
       for (let i = 0; i < n; i++) {
         const o = offsets[i];
         const l = lengths[i];
-        if (scanFrame(d, o, l, mode, s, true) && s.l3 >= L3_IPV4) {
-          const v4 = s.l3 === L3_IPV4;
-          const at = s.l3Offset + (v4 ? 8 : 7);
-          const ttl = d[at];
-          if (ttl > 1) {
-            if (v4) {
-              const word = (ttl << 8) | d[at + 1];
-              const c = s.l3Offset + 10;
-              const sum = updateChecksum((d[c] << 8) | d[c + 1], word, word - 0x100);
-              d[c] = sum >>> 8;
-              d[c + 1] = sum & 0xff;
-            }
-            d[at] = ttl - 1;
-            O[w] = o;
-            L[w] = l;
-            w++;
-            continue;
-          }
+        if (scanFrame(d, o, l, mode, s, true) && decrementScanned(d, s)) {
+          O[w] = o;
+          L[w] = l;
+          w++;
+          continue;
         }
         onDrop?.(d.subarray(o, o + l));
       }

@@ -188,12 +188,59 @@ export const scanFrame = (
 ): boolean => {
   s.base = base;
   s.len = len;
+  const stop = base + len;
+  // The common case first, inline: untagged Ethernet, IPv4 without options, whole, UDP or TCP
+  // with sound lengths. Anything else takes the general walk below, which gives the same answer.
+  if (
+    mode === 'ethernet' &&
+    len >= 54 &&
+    d[base + 12] === 0x08 &&
+    d[base + 13] === 0 &&
+    d[base + 14] === 0x45
+  ) {
+    const o = base + 14;
+    const total = (d[o + 2] << 8) | d[o + 3];
+    const proto = d[o + 9];
+    if (total >= 40 && total <= len - 14 && (d[o + 6] & 0x3f) === 0 && d[o + 7] === 0) {
+      const t = o + 20;
+      if (proto === 17) {
+        const ul = (d[t + 4] << 8) | d[t + 5];
+        if (ul < 8 || ul > total - 20) return scanGeneral(d, base, len, mode, s, networkOnly, stop);
+      } else if (proto !== 6 || d[t + 12] >>> 4 < 5 || (d[t + 12] >>> 4) * 4 > total - 20)
+        return scanGeneral(d, base, len, mode, s, networkOnly, stop);
+      s.tags = 0;
+      s.ethernet = true;
+      s.etherType = 0x0800;
+      s.l3 = L3_IPV4;
+      s.l3Offset = o;
+      s.l3HeaderLength = 20;
+      s.protocol = proto;
+      s.extensions = 0;
+      s.isFragment = false;
+      s.fragmentOffset = 0;
+      s.l4Offset = t;
+      s.end = o + total;
+      s.l4 = networkOnly ? 0 : proto;
+      return true;
+    }
+  }
+  return scanGeneral(d, base, len, mode, s, networkOnly, stop);
+};
+
+const scanGeneral = (
+  d: Uint8Array,
+  base: number,
+  len: number,
+  mode: LinkMode,
+  s: FrameScan,
+  networkOnly: boolean,
+  stop: number,
+): boolean => {
   s.l3 = 0;
   s.l4 = 0;
   s.tags = 0;
   s.isFragment = false;
   s.fragmentOffset = 0;
-  const stop = base + len;
   let at: number;
   let type: number;
   if (mode === 'ethernet') {
