@@ -102,6 +102,8 @@ export { setChecksumsBurst } from './set-checksums-burst';
 // Responder
 export { icmpResponder, icmpReplier } from './icmp-responder';
 export type { IcmpResponderOptions } from './icmp-responder';
+export { icmpResponderBurst } from './icmp-responder-burst';
+export type { IcmpResponderBurstOptions } from './icmp-responder-burst';
 
 // Bursts and rates
 export { unburst } from './unburst';
