@@ -7,7 +7,16 @@
  * bench/RESULTS.md (section `operators`). Samples are timed in process CPU time (the vCPUs here
  * are shared: wall time would count other processes). The floor rows are RxJS alone: the rest is the
  * operator's own cost above it (see docs/architecture.md, operators).
+ *
+ * `npm run bench:operators -- --respond` measures instead `rx-memif respond --echo-other`
+ * against `rx-memif echo`, both fed by a testpmd flowgen client, interleaved (echo, respond,
+ * echo, respond: the vCPUs here change placement, so only a ratio within a run means anything):
+ * flowgen's receive rate, and our process's CPU time per packet (section `operators-respond`).
  */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Subject, map, type OperatorFunction } from 'rxjs';
 import { Bench, type Task } from 'tinybench';
 import {
@@ -19,6 +28,7 @@ import {
   filterBurst,
   filterPackets,
   icmpResponder,
+  icmpResponderBurst,
   ipProto,
   net,
   parse,
@@ -37,6 +47,7 @@ import {
   type PacketPredicate,
 } from '../src/index';
 import { concat, ethernet, ipv4Header, udp } from '../test/operators/build';
+import { Testpmd } from '../test/helpers/testpmd';
 import { writeSection } from './results-file';
 
 const N = 2048;
@@ -182,8 +193,120 @@ perBurst('pushVlanBurst(100)', pushVlanBurst(100));
 perBurst('popVlanBurst()', popVlanBurst(), tagged, true);
 perBurst('setVlanBurst(200) (tagged: in place)', setVlanBurst(200), tagged, true);
 perBurst('setChecksumsBurst()', setChecksumsBurst());
+perBurst(
+  'icmpResponderBurst (not for it: respond --echo-other)',
+  icmpResponderBurst({ ip: '10.9.9.9', mac: '02:00:00:00:00:09', passThrough: () => sink++ }),
+);
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** utime + stime of a process, in ms (clock ticks of 10 ms). */
+const cpuMs = (pid: number): number => {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+};
+
+/** Median of the per-second "Rx-pps" lines of a piece of testpmd output. */
+const medianRxPps = (output: string): number => {
+  const v = [...output.matchAll(/Rx-pps:\s+(\d+)/g)].map((m) => Number(m[1]));
+  const steady = v.filter((x) => x > 0);
+  steady.sort((a, b) => a - b);
+  return steady.length ? steady[Math.floor(steady.length / 2)] : 0;
+};
+
+/** One run: our CLI as server on CPU 0, a testpmd flowgen client forwarding on CPU 1. */
+const serve = async (args: string[], secs: number) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxm-ops-'));
+  const socket = path.join(dir, 'memif.sock');
+  const root = path.resolve(__dirname, '..');
+  const child = spawn(
+    'taskset',
+    [
+      '-c',
+      '0',
+      process.execPath,
+      '-r',
+      'ts-node/register/transpile-only',
+      'src/cli/main.ts',
+    ].concat(args, ['--role', 'server', '--socket', socket, '--secs', '600', '--json']),
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+  const closed = new Promise((r) => child.on('close', r));
+  // Our server listens first (ts-node takes a few seconds to start it here).
+  for (let i = 0; i < 600 && !/"status":"listening"|listening/.test(out); i++) await sleep(100);
+  const peer = new Testpmd({
+    role: 'client',
+    socket,
+    forwardMode: 'flowgen',
+    lcores: '0-1',
+    mainLcore: 0,
+    devargs: ['rsize=10', 'bsize=2048'],
+    args: ['--txpkts=64', '--burst=32'],
+  });
+  try {
+    await peer.waitFor(/packet forwarding - ports=/, 30000);
+    await sleep(2000);
+    const c0 = cpuMs(child.pid!);
+    const t0 = performance.now();
+    const before = peer.output.length;
+    await sleep(secs * 1000);
+    const c1 = cpuMs(child.pid!);
+    const t1 = performance.now();
+    const pps = medianRxPps(peer.output.slice(before));
+    const cpuShare = (c1 - c0) / (t1 - t0);
+    return { pps, cpuShare, nsPerPacket: pps > 0 ? (cpuShare * 1e9) / pps : NaN };
+  } finally {
+    await peer.stop();
+    child.kill('SIGINT');
+    await closed;
+    fs.rmSync(dir, { recursive: true, force: true });
+    if (!/summary/.test(out)) console.error(out.slice(-2000));
+  }
+};
+
+const respondVsEcho = async (): Promise<void> => {
+  const secs = Number(process.env.BENCH_SECS ?? 5);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+  const runs: { name: string; pps: number; cpuShare: number; nsPerPacket: number }[] = [];
+  for (let r = 0; r < rounds; r++)
+    for (const [name, args] of [
+      ['echo', ['echo']],
+      ['respond --echo-other', ['respond', '--ip', '192.0.2.1/24', '--echo-other']],
+    ] as const) {
+      const m = await serve([...args], secs);
+      console.log(name, m);
+      runs.push({ name, ...m });
+    }
+  const mean = (name: string, key: 'pps' | 'nsPerPacket'): number => {
+    const v = runs.filter((x) => x.name === name && x.pps > 0).map((x) => x[key]);
+    return v.reduce((a, b) => a + b, 0) / v.length;
+  };
+  const ratio = mean('respond --echo-other', 'pps') / mean('echo', 'pps');
+  const lines = [
+    `\`rx-memif respond --echo-other\` against \`rx-memif echo\`, each a server on CPU 0 fed by a ` +
+      `testpmd flowgen client (64 B, bursts of 32) forwarding on CPU 1, ${rounds} interleaved ` +
+      `rounds of ${secs} s, ${new Date().toISOString().slice(0, 10)}. Rate: flowgen's receive ` +
+      `rate (median of its per-second figures); CPU: our process's CPU time per packet echoed.`,
+    '',
+    '| run | command | Mpps back at flowgen | CPU share | CPU ns per packet |',
+    '|---|---|---|---|---|',
+    ...runs.map(
+      (x, i) =>
+        `| ${i + 1} | \`${x.name}\` | ${(x.pps / 1e6).toFixed(2)} | ${x.cpuShare.toFixed(2)} | ` +
+        `${x.nsPerPacket.toFixed(0)} |`,
+    ),
+    '',
+    `respond --echo-other / echo, rate: **${ratio.toFixed(2)}**.`,
+  ];
+  console.log(lines.join('\n'));
+  if (process.env.BENCH_NO_WRITE === undefined) writeSection('operators-respond', lines);
+};
 
 const main = async (): Promise<void> => {
+  if (process.argv.includes('--respond')) return respondVsEcho();
   await bench.warmup();
   await bench.run();
   const ns = (t: Task, key: 'mean' | 'min'): string =>
