@@ -225,6 +225,8 @@ const serve = async (args: string[], secs: number) => {
       '-c',
       '0',
       process.execPath,
+      '--cpu-prof',
+      `--cpu-prof-dir=${dir}`,
       '-r',
       'ts-node/register/transpile-only',
       'src/cli/main.ts',
@@ -257,7 +259,19 @@ const serve = async (args: string[], secs: number) => {
     const t1 = performance.now();
     const pps = medianRxPps(peer.output.slice(before));
     const cpuShare = (c1 - c0) / (t1 - t0);
-    return { pps, cpuShare, nsPerPacket: pps > 0 ? (cpuShare * 1e9) / pps : NaN };
+    await peer.stop();
+    child.kill('SIGINT');
+    await closed;
+    const summary = out.split('\n').find((l) => l.includes('"event":"summary"'));
+    const rx = summary ? (JSON.parse(summary) as { rx: { packets: number } }).rx.packets : 0;
+    const prof = profileShare(dir);
+    return {
+      pps,
+      cpuShare,
+      nsPerPacket: pps > 0 ? (cpuShare * 1e9) / pps : NaN,
+      busyNs: (prof.busyMs * 1e6) / rx,
+      ownNs: (prof.ownMs * 1e6) / rx,
+    };
   } finally {
     await peer.stop();
     child.kill('SIGINT');
@@ -267,10 +281,45 @@ const serve = async (args: string[], secs: number) => {
   }
 };
 
+interface CpuProfile {
+  nodes: { id: number; callFrame: { functionName: string; url: string } }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/**
+ * From the `--cpu-prof` profile of a run: the busy time (all but idle) and the time spent in
+ * the command's own code, the operators and the CLI command (self time of functions in
+ * src/streams/operators/ and src/cli/commands/), the rest being the data path, RxJS and GC.
+ */
+const profileShare = (dir: string): { busyMs: number; ownMs: number } => {
+  const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (file === undefined) return { busyMs: NaN, ownMs: NaN };
+  const p = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as CpuProfile;
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  let busy = 0;
+  let own = 0;
+  p.samples.forEach((id, i) => {
+    const n = byId.get(id);
+    const us = p.timeDeltas[i] ?? 0;
+    if (n === undefined || n.callFrame.functionName === '(idle)') return;
+    busy += us;
+    if (/src\/(streams\/operators|cli\/commands)\//.test(n.callFrame.url)) own += us;
+  });
+  return { busyMs: busy / 1000, ownMs: own / 1000 };
+};
+
 const respondVsEcho = async (): Promise<void> => {
   const secs = Number(process.env.BENCH_SECS ?? 5);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
-  const runs: { name: string; pps: number; cpuShare: number; nsPerPacket: number }[] = [];
+  const runs: {
+    name: string;
+    pps: number;
+    cpuShare: number;
+    nsPerPacket: number;
+    busyNs: number;
+    ownNs: number;
+  }[] = [];
   for (let r = 0; r < rounds; r++)
     for (const [name, args] of [
       ['echo', ['echo']],
@@ -289,14 +338,16 @@ const respondVsEcho = async (): Promise<void> => {
     `\`rx-memif respond --echo-other\` against \`rx-memif echo\`, each a server on CPU 0 fed by a ` +
       `testpmd flowgen client (64 B, bursts of 32) forwarding on CPU 1, ${rounds} interleaved ` +
       `rounds of ${secs} s, ${new Date().toISOString().slice(0, 10)}. Rate: flowgen's receive ` +
-      `rate (median of its per-second figures); CPU: our process's CPU time per packet echoed.`,
+      `rate (median of its per-second figures); CPU: our process's CPU time per packet echoed; ` +
+      `profile: from \`--cpu-prof\` (both runs profiled alike), busy time per packet received ` +
+      `and the self time of src/streams/operators/ and src/cli/commands/ in it.`,
     '',
-    '| run | command | Mpps back at flowgen | CPU share | CPU ns per packet |',
-    '|---|---|---|---|---|',
+    '| run | command | Mpps back at flowgen | CPU share | CPU ns per packet | profile: busy ns per packet received | of which the command and operators |',
+    '|---|---|---|---|---|---|---|',
     ...runs.map(
       (x, i) =>
         `| ${i + 1} | \`${x.name}\` | ${(x.pps / 1e6).toFixed(2)} | ${x.cpuShare.toFixed(2)} | ` +
-        `${x.nsPerPacket.toFixed(0)} |`,
+        `${x.nsPerPacket.toFixed(0)} | ${x.busyNs.toFixed(0)} | ${x.ownNs.toFixed(1)} |`,
     ),
     '',
     `respond --echo-other / echo, rate: **${ratio.toFixed(2)}**.`,
