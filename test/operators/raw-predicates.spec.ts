@@ -197,6 +197,35 @@ describe('operators: predicates on raw bytes', () => {
     );
   });
 
+  it('a LazyPacket reads the layers parsePacket gives, whichever is read first (fast-check)', () => {
+    const s = new FrameScan();
+    fc.assert(
+      fc.property(randomFrame(), fc.nat(2), ({ frame, mode }, first) => {
+        const p = parsePacket(frame, mode);
+        if (p.kind !== 'packet') return;
+        scanFrame(frame, 0, frame.length, mode, s);
+        const lazy = new LazyPacket(frame, mode, s);
+        const read = [() => lazy.transport, () => lazy.network, () => lazy.ethernet][first];
+        read();
+        expect(lazy).to.deep.equal(p);
+        expect(lazy.transport).to.deep.equal(p.transport);
+        const kept = lazy.copy();
+        expect(kept).to.deep.equal(p);
+        expect(kept.frame.buffer).to.not.equal(frame.buffer);
+        expect(JSON.parse(JSON.stringify(lazy))).to.deep.equal(lazy.toJSON());
+      }),
+      { numRuns: 3000 },
+    );
+    const other = parsePacket(ICMP_ECHO);
+    scanFrame(VLAN_UDP, 0, VLAN_UDP.length, 'ethernet', s);
+    expect(new LazyPacket(VLAN_UDP, 'ethernet', s)).to.not.deep.equal(other); // the check can fail
+    expect(new LazyPacket(VLAN_UDP, 'ethernet', s).toJSON()).to.deep.include({
+      kind: 'packet',
+      mode: 'ethernet',
+      frame: [...VLAN_UDP],
+    });
+  });
+
   it('combinations with a hand-written predicate fall back to the parse', () => {
     const udp53: PacketPredicate = (p) => p.transport?.kind === 'udp' && p.transport.dstPort === 53;
     const both = and(etherType('ipv4'), udp53);

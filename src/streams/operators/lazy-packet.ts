@@ -7,13 +7,16 @@ import { parsePacket } from './parse-packet';
 import { parseTransport } from './parse-transport';
 import type { EthernetLayer, LinkMode, NetworkLayer, ParsedPacket, TransportLayer } from './packet';
 
-/** A plain, JSON-safe copy of a value: byte views become arrays of numbers. */
+/** A plain, JSON-safe copy of a value: byte views become arrays of numbers, `undefined` goes. */
 const plain = (v: unknown): unknown => {
   if (v instanceof Uint8Array) return Array.from(v);
   if (Array.isArray(v)) return v.map(plain);
   if (v !== null && typeof v === 'object') {
     const out: Record<string, unknown> = {};
-    for (const k in v) out[k] = plain((v as Record<string, unknown>)[k]);
+    for (const k in v) {
+      const x = (v as Record<string, unknown>)[k];
+      if (x !== undefined) out[k] = plain(x); // as JSON leaves them out
+    }
     return out;
   }
   return v;
@@ -28,12 +31,19 @@ const plain = (v: unknown): unknown => {
  *
  * It is a view, as parse results always were: valid as long as the frame's bytes are (in
  * zero-copy rx, during the emission). To keep one, call {@link LazyPacket.copy} (an eager
- * `ParsedPacket` over a copy of the frame) or {@link LazyPacket.toJSON} (plain data).
+ * `ParsedPacket` over a copy of the frame) or {@link LazyPacket.toJSON} (plain data). The
+ * layers are getters (enumerable, so deep equality and `for...in` see them): a spread
+ * (`{ ...p }`) copies none of them.
  */
 export class LazyPacket implements ParsedPacket {
   readonly kind = 'packet' as const;
   readonly #l3: number;
   readonly #l3Offset: number;
+  readonly #protocol: number;
+  readonly #l4Offset: number;
+  readonly #end: number;
+  readonly #fragmentOffset: number;
+  readonly #isFragment: boolean;
   #ethernet: EthernetLayer | undefined | null = null;
   #network: NetworkLayer | undefined | null = null;
   #transport: TransportLayer | undefined | null = null;
@@ -46,6 +56,11 @@ export class LazyPacket implements ParsedPacket {
   ) {
     this.#l3 = s.l3;
     this.#l3Offset = s.l3Offset;
+    this.#protocol = s.protocol;
+    this.#l4Offset = s.l4Offset;
+    this.#end = s.end;
+    this.#fragmentOffset = s.fragmentOffset;
+    this.#isFragment = s.isFragment;
   }
 
   /** The Ethernet layer (absent in `ip` mode). */
@@ -78,8 +93,18 @@ export class LazyPacket implements ParsedPacket {
   /** The transport layer (absent for ARP, non-first fragments, short first fragments). */
   get transport(): TransportLayer | undefined {
     if (this.#transport === null) {
-      const n = this.network;
-      const t = n === undefined || n.kind === 'arp' ? undefined : parseTransport(this.frame, n);
+      // From the scan's offsets: the network layer need not be built to read the transport.
+      const t =
+        this.#l3 <= L3_ARP
+          ? undefined
+          : parseTransport(this.frame, {
+              kind: this.#l3 === L3_IPV4 ? 'ipv4' : 'ipv6',
+              protocol: this.#protocol,
+              payloadOffset: this.#l4Offset,
+              end: this.#end,
+              fragmentOffset: this.#fragmentOffset,
+              isFragment: this.#isFragment,
+            });
       this.#transport = t?.kind === 'malformed' ? undefined : t;
     }
     return this.#transport;
