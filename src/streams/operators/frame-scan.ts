@@ -43,6 +43,12 @@ export class FrameScan {
   reason: MalformedReason = 'truncated-ethernet';
   /** The offset in the frame (relative to `base`) of the layer at fault. */
   reasonOffset = 0;
+  /**
+   * Set by the scan: the last frame took the common path (untagged IPv4 without options, UDP
+   * or TCP), whose shared fields it does not write again. Code other than the scan that writes
+   * the fields above must clear it.
+   */
+  simple = false;
 }
 
 export const L3_ARP = 1;
@@ -174,6 +180,51 @@ export const scanTransport = (d: Uint8Array, s: FrameScan): boolean => {
 };
 
 /**
+ * The common case, small enough to be inlined where frames are scanned in a loop: untagged
+ * Ethernet, IPv4 without options, whole (not a fragment), UDP or TCP with sound lengths. False
+ * for anything else (the general walk then gives the same answer for it).
+ */
+const scanSimple = (
+  d: Uint8Array,
+  base: number,
+  len: number,
+  s: FrameScan,
+  networkOnly: boolean,
+): boolean => {
+  if (len < 54 || d[base + 12] !== 0x08 || d[base + 13] !== 0 || d[base + 14] !== 0x45)
+    return false;
+  const o = base + 14;
+  const total = (d[o + 2] << 8) | d[o + 3];
+  if (total < 40 || total > len - 14 || (d[o + 6] & 0x3f) !== 0 || d[o + 7] !== 0) return false;
+  const proto = d[o + 9];
+  const t = o + 20;
+  if (proto === 17) {
+    const ul = (d[t + 4] << 8) | d[t + 5];
+    if (ul < 8 || ul > total - 20) return false;
+  } else if (proto !== 6 || d[t + 12] >>> 4 < 5 || (d[t + 12] >>> 4) * 4 > total - 20) return false;
+  // The fields all such frames share are written once, until a general scan changes them.
+  if (!s.simple) {
+    s.simple = true;
+    s.tags = 0;
+    s.ethernet = true;
+    s.etherType = 0x0800;
+    s.l3 = L3_IPV4;
+    s.l3HeaderLength = 20;
+    s.extensions = 0;
+    s.isFragment = false;
+    s.fragmentOffset = 0;
+  }
+  s.base = base;
+  s.len = len;
+  s.l3Offset = o;
+  s.protocol = proto;
+  s.l4Offset = t;
+  s.end = o + total;
+  s.l4 = networkOnly ? 0 : proto;
+  return true;
+};
+
+/**
  * Scans the frame `d[base .. base + len)` into `s`, down to the network layer only (as
  * `parseNetwork`) when `networkOnly`. Returns false for a malformed frame (`s.reason`,
  * `s.reasonOffset` say why, as `parsePacket` would). Never throws, never reads outside the frame.
@@ -184,48 +235,10 @@ export const scanFrame = (
   len: number,
   mode: LinkMode,
   s: FrameScan,
-  networkOnly = false,
-): boolean => {
-  s.base = base;
-  s.len = len;
-  const stop = base + len;
-  // The common case first, inline: untagged Ethernet, IPv4 without options, whole, UDP or TCP
-  // with sound lengths. Anything else takes the general walk below, which gives the same answer.
-  if (
-    mode === 'ethernet' &&
-    len >= 54 &&
-    d[base + 12] === 0x08 &&
-    d[base + 13] === 0 &&
-    d[base + 14] === 0x45
-  ) {
-    const o = base + 14;
-    const total = (d[o + 2] << 8) | d[o + 3];
-    const proto = d[o + 9];
-    if (total >= 40 && total <= len - 14 && (d[o + 6] & 0x3f) === 0 && d[o + 7] === 0) {
-      const t = o + 20;
-      if (proto === 17) {
-        const ul = (d[t + 4] << 8) | d[t + 5];
-        if (ul < 8 || ul > total - 20) return scanGeneral(d, base, len, mode, s, networkOnly, stop);
-      } else if (proto !== 6 || d[t + 12] >>> 4 < 5 || (d[t + 12] >>> 4) * 4 > total - 20)
-        return scanGeneral(d, base, len, mode, s, networkOnly, stop);
-      s.tags = 0;
-      s.ethernet = true;
-      s.etherType = 0x0800;
-      s.l3 = L3_IPV4;
-      s.l3Offset = o;
-      s.l3HeaderLength = 20;
-      s.protocol = proto;
-      s.extensions = 0;
-      s.isFragment = false;
-      s.fragmentOffset = 0;
-      s.l4Offset = t;
-      s.end = o + total;
-      s.l4 = networkOnly ? 0 : proto;
-      return true;
-    }
-  }
-  return scanGeneral(d, base, len, mode, s, networkOnly, stop);
-};
+  networkOnly?: boolean,
+): boolean =>
+  (mode === 'ethernet' && scanSimple(d, base, len, s, networkOnly === true)) ||
+  scanGeneral(d, base, len, mode, s, networkOnly === true);
 
 const scanGeneral = (
   d: Uint8Array,
@@ -234,8 +247,11 @@ const scanGeneral = (
   mode: LinkMode,
   s: FrameScan,
   networkOnly: boolean,
-  stop: number,
 ): boolean => {
+  const stop = base + len;
+  s.simple = false;
+  s.base = base;
+  s.len = len;
   s.l3 = 0;
   s.l4 = 0;
   s.tags = 0;
