@@ -20,7 +20,7 @@ export class FrameScan {
   etherType = 0;
   /** Whether the frame has an Ethernet header. */
   ethernet = true;
-  /** Network layer: 0 none, {@link L3_ARP}, {@link L3_IPV4}, {@link L3_IPV6}. */
+  /** Network layer: 0 none, 1 ARP, 4 IPv4, 6 IPv6. */
   l3 = 0;
   /** Where it starts. */
   l3Offset = 0;
@@ -28,12 +28,18 @@ export class FrameScan {
   l3HeaderLength = 0;
   /** The upper protocol (IPv6: after the extension headers). */
   protocol = 0;
-  /** Bit per IPv6 extension type seen (see {@link extensionBit}). */
+  /**
+   * A bit per IPv6 extension type seen: hop-by-hop 1, routing 2, fragment 4, destination
+   * options 8, AH 16, mobility 32, HIP 64, shim6 128.
+   */
   extensions = 0;
   isFragment = false;
   /** In bytes. */
   fragmentOffset = 0;
-  /** Transport: 0 none (ARP, later fragment, short first fragment), else its protocol. */
+  /**
+   * Transport: 0 none (ARP, later fragment, short first fragment), else its protocol (UDP 17,
+   * TCP 6, ICMP 1, ICMPv6 58), or 256 for any other.
+   */
   l4 = 0;
   /** Where the upper layer starts (the transport header). */
   l4Offset = 0;

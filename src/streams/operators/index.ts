@@ -47,6 +47,7 @@ export { parseArp } from './parse-arp';
 export { parseIpv4 } from './parse-ipv4';
 export { parseIpv6 } from './parse-ipv6';
 export { parseTransport } from './parse-transport';
+export type { TransportContext } from './parse-transport';
 export { parsePacket, parseNetwork, ETHERTYPE } from './parse-packet';
 export { parse } from './parse';
 export type { ParseOptions } from './parse';

@@ -65,7 +65,7 @@ export const tagWriter =
 
 /**
  * {@link pushVlan} on every packet of each burst (outermost tag, TPID 0x8100 or `tpid`): emits
- * a NEW burst, the packets copied 4 bytes longer (see {@link copyWithTags}); packets under 12
+ * a NEW burst, the packets copied 4 bytes longer into fresh memory (never reused); packets under 12
  * bytes are copied unchanged. Throws a `RangeError` at once on a bad id.
  * @example
  * iface.rxBursts(0).pipe(pushVlanBurst(100)).subscribe(iface.txBursts(0));
