@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { of, type OperatorFunction } from 'rxjs';
+import { of, Subject, type OperatorFunction } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { Burst } from '../../src/streams/burst';
 import {
@@ -216,6 +216,36 @@ describe('operators: burst operators agree with the per-packet ones', () => {
       });
       expectObservable(cold('xy|', { x, y }).pipe(op)).toBe('x#', { x }, boom);
     });
+  });
+
+  it('a sink that feeds the same operator again mid-burst gets index entries of its own', () => {
+    const src = new Subject<Burst>();
+    const inner = burstOf([...VLAN_UDP], [...ICMP_ECHO], [...QINQ_IPV6_UDP]);
+    let fed = false;
+    const got: number[][][] = [];
+    src
+      .pipe(
+        filterBurst(ipProto('udp'), {
+          onDrop: () => {
+            if (!fed) {
+              fed = true;
+              src.next(inner);
+            }
+          },
+        }),
+      )
+      .subscribe((b) => got.push(bytes(b)));
+    src.next(burstOf([...VLAN_UDP], [...ICMP_ECHO], [...VLAN_UDP], [...ARP_REQUEST]));
+    expect(got).to.deep.equal([
+      [[...VLAN_UDP], [...QINQ_IPV6_UDP]],
+      [[...VLAN_UDP], [...VLAN_UDP]],
+    ]);
+  });
+
+  it('emits nothing for a burst whose memory is gone (zero-copy, interface closed)', () => {
+    const gone = new Burst(0, 2, new Uint8Array(0), Uint32Array.of(0, 64), Uint32Array.of(64, 64));
+    for (const op of [swapMacsBurst(), pushVlanBurst(1), filterBurst(ipProto('udp'))])
+      expect(run(gone, op)).to.deep.equal([]);
   });
 
   it('rejects a bad VLAN id at once', () => {

@@ -17,19 +17,25 @@ export class BurstIndex {
   /** Where the next burst's entries start in `offsets` / `lengths`. */
   used = 0;
 
-  /** Makes room for `n` entries at `used`. */
-  reserve(n: number): void {
-    if (this.used + n <= this.offsets.length) return;
-    const size = Math.max(INDEX_SLAB, n);
-    this.offsets = new Uint32Array(size);
-    this.lengths = new Uint32Array(size);
-    this.used = 0;
+  /**
+   * Room for `n` entries: returns where they start in `offsets` / `lengths` (read those after
+   * the call: a full slab is replaced). Taken at once, so that a sink called in the middle of
+   * a burst that feeds the same operator again gets entries of its own.
+   */
+  take(n: number): number {
+    if (this.used + n > this.offsets.length) {
+      const size = Math.max(INDEX_SLAB, n);
+      this.offsets = new Uint32Array(size);
+      this.lengths = new Uint32Array(size);
+      this.used = 0;
+    }
+    const at = this.used;
+    this.used += n;
+    return at;
   }
 
-  /** The burst of the `count` entries written at `used`, over `data`. */
-  commit(queue: number, data: Uint8Array, count: number): Burst {
-    const at = this.used;
-    this.used += count;
+  /** The burst of the `count` entries written from `at` (from {@link take}), over `data`. */
+  commit(queue: number, data: Uint8Array, at: number, count: number): Burst {
     return new Burst(
       queue,
       count,
@@ -65,6 +71,7 @@ export const burstOperator =
       const step = makeStep();
       return source.subscribe({
         next: (b) => {
+          if (b.data.length === 0) return; // a zero-copy burst whose region is gone
           let out: Burst | undefined;
           try {
             out = step(b);

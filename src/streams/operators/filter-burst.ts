@@ -43,10 +43,9 @@ export const filterBurst = (
       if (d.length === 0) return undefined; // a zero-copy burst whose region is gone
       const offsets = b.offsets;
       const lengths = b.lengths;
-      index.reserve(n);
+      const w0 = index.take(n);
       const O = index.offsets;
       const L = index.lengths;
-      const w0 = index.used;
       let w = w0;
       for (let i = 0; i < n; i++) {
         const o = offsets[i];
@@ -61,7 +60,7 @@ export const filterBurst = (
       }
       const k = w - w0;
       if (k === n) return b;
-      return k === 0 ? undefined : index.commit(b.queue, d, k);
+      return k === 0 ? undefined : index.commit(b.queue, d, w0, k);
     };
   });
 };

@@ -41,10 +41,9 @@ export const icmpResponderBurst = (
             const d = b.data;
             const offsets = b.offsets;
             const lengths = b.lengths;
-            index.reserve(n);
+            const w0 = index.take(n);
             const O = index.offsets;
             const L = index.lengths;
-            const w0 = index.used;
             let w = w0;
             for (let i = 0; i < n; i++) {
               const o = offsets[i];
@@ -58,7 +57,7 @@ export const icmpResponderBurst = (
               }
             }
             const k = w - w0;
-            if (pass && k > 0) pass(k === n ? b : index.commit(b.queue, d, k));
+            if (pass && k > 0) pass(k === n ? b : index.commit(b.queue, d, w0, k));
           } catch (err) {
             subscriber.error(err);
             return;

@@ -21,10 +21,9 @@ export const popVlanBurst = (): OperatorFunction<Burst, Burst> =>
       let i = 0;
       while (i < n && !isTaggedAt(d, offsets[i], lengths[i])) i++;
       if (i === n) return b;
-      index.reserve(n);
+      const w = index.take(n);
       const O = index.offsets;
       const L = index.lengths;
-      const w = index.used;
       O.set(offsets.subarray(0, i), w);
       L.set(lengths.subarray(0, i), w);
       for (; i < n; i++) {
@@ -39,6 +38,6 @@ export const popVlanBurst = (): OperatorFunction<Burst, Burst> =>
           L[w + i] = l;
         }
       }
-      return index.commit(b.queue, d, n);
+      return index.commit(b.queue, d, w, n);
     };
   });

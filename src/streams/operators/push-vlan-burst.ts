@@ -27,11 +27,10 @@ export const copyWithTags = (
   const offsets = b.offsets;
   const lengths = b.lengths;
   out.reserve(b.bytes + 4 * n);
-  index.reserve(n);
+  const w = index.take(n);
   const dst = out.data;
   const O = index.offsets;
   const L = index.lengths;
-  const w = index.used;
   let at = out.used;
   for (let i = 0; i < n; i++) {
     const o = offsets[i];
@@ -50,7 +49,7 @@ export const copyWithTags = (
     }
   }
   out.used = at;
-  return index.commit(b.queue, dst, n);
+  return index.commit(b.queue, dst, w, n);
 };
 
 /** Writes a tag (TPID, TCI) at `at`. */
