@@ -31,23 +31,47 @@ export const copyWithTags = (
   const dst = out.data;
   const O = index.offsets;
   const L = index.lengths;
-  let at = out.used;
+  const at0 = out.used;
+  let at = at0;
+  let contiguous = true;
   for (let i = 0; i < n; i++) {
     const o = offsets[i];
     const l = lengths[i];
+    if (i > 0 && o !== offsets[i - 1] + lengths[i - 1]) contiguous = false;
     O[w + i] = at;
-    if (wants(d, o, l)) {
-      copy(d, o, dst, at, 12);
-      tag(dst, at + 12);
-      copy(d, o + 12, dst, at + 16, l - 12);
-      L[w + i] = l + 4;
-      at += l + 4;
-    } else {
-      copy(d, o, dst, at, l);
-      L[w + i] = l;
-      at += l;
-    }
+    L[w + i] = wants(d, o, l) ? l + 4 : l;
+    at += L[w + i];
   }
+  if (contiguous && n > 0) {
+    // Packets back to back (as rx lays them out): one copy of the lot, then each packet moved
+    // up to its place, last first (places only move up), with memmove (copyWithin): no view
+    // and no byte loop per packet.
+    const o0 = offsets[0];
+    dst.set(d.subarray(o0, offsets[n - 1] + lengths[n - 1]), at0);
+    for (let i = n - 1; i >= 0; i--) {
+      const from = at0 + offsets[i] - o0;
+      const to = O[w + i];
+      const l = lengths[i];
+      if (L[w + i] === l) {
+        if (to !== from) dst.copyWithin(to, from, from + l);
+        continue;
+      }
+      dst.copyWithin(to + 16, from + 12, from + l);
+      dst.copyWithin(to, from, from + 12);
+      tag(dst, to + 12);
+    }
+  } else
+    for (let i = 0; i < n; i++) {
+      const o = offsets[i];
+      const l = lengths[i];
+      const to = O[w + i];
+      if (L[w + i] === l) copy(d, o, dst, to, l);
+      else {
+        copy(d, o, dst, to, 12);
+        tag(dst, to + 12);
+        copy(d, o + 12, dst, to + 16, l - 12);
+      }
+    }
   out.used = at;
   return index.commit(b.queue, dst, w, n);
 };
