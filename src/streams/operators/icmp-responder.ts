@@ -30,15 +30,11 @@ const ownsAt = (prefixes: readonly IpPrefix[], d: Uint8Array, at: number): boole
 };
 
 /**
- * Whether a scanned frame may get an answer: to our MAC or a group address, and ARP, an ICMP
+ * Whether a scanned frame (to our MAC or a group address) may get an answer: ARP, an ICMP
  * echo request to one of our IPv4 addresses, an ICMPv6 echo request to one of our IPv6
  * addresses or a neighbor solicitation. Never false for a frame {@link icmpReplier} answers.
  */
 const mayAnswer = (d: Uint8Array, s: FrameScan, cfg: ResponderConfig): boolean => {
-  const mac = cfg.mac;
-  const b = s.base;
-  if (s.ethernet && mac && (d[b] & 1) === 0)
-    for (let k = 0; k < 6; k++) if (d[b + k] !== mac[k]) return false;
   if (s.l3 === L3_ARP) return true;
   const t = s.l4Offset;
   if (s.l3 === L3_IPV4) return s.l4 === 1 && d[t] === 8 && ownsAt(cfg.v4, d, s.l3Offset + 16);
@@ -74,7 +70,11 @@ export const replierAt = (
 ): ((d: Uint8Array, o: number, len: number) => Uint8Array | undefined) => {
   const cfg = responderConfig(options.ip, options.mac, options.mode ?? 'ethernet');
   const s = new FrameScan();
+  const mac = cfg.mac; // undefined in ip mode
   return (d, o, len) => {
+    // The destination MAC first (a frame too short to have one never gets an answer anyway).
+    if (mac !== undefined && (d[o] & 1) === 0)
+      for (let k = 0; k < 6; k++) if (d[o + k] !== mac[k]) return undefined;
     if (!scanFrame(d, o, len, cfg.mode, s) || !mayAnswer(d, s, cfg)) return undefined;
     const frame = d.subarray(o, o + len);
     const p = parsePacket(frame, cfg.mode);
