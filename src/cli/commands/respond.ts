@@ -1,4 +1,4 @@
-import { icmpReplier, parsePacket, parsePrefix, resolveOptions } from '../../index';
+import { icmpResponderBurst, parsePacket, parsePrefix, resolveOptions } from '../../index';
 import type { Burst, LinkMode, MemifOptions } from '../../index';
 import { UsageError, commonHelp, interfaceOptions, parse, runSeconds } from '../args';
 import { Session, untilStopped } from '../session';
@@ -80,29 +80,29 @@ export const respond = async (args: string[]): Promise<number> => {
   const options = withMac(interfaceOptions(values));
   if (options.mode === 'punt-inject') throw new UsageError('respond works in ethernet or ip mode');
   const mode: LinkMode = options.mode === 'ip' ? 'ip' : 'ethernet';
-  const reply = icmpReplier({ ip: ips, mac: options.mac, mode });
+  icmpResponderBurst({ ip: ips, mac: options.mac, mode }); // bad options throw before connecting
   const session = new Session(options, values.json === true);
   const { iface } = session;
   const answered: Record<AnsweredKind, number> = { arp: 0, icmp: 0, icmpv6: 0, nd: 0 };
   let other = 0;
   for (let q = 0; q < iface.options.rxQueues; q++) {
     const out = iface.txBursts(Math.min(q, iface.options.txQueues - 1));
-    iface.rxBursts(q).subscribe((b: Burst) => {
-      const send: Uint8Array[] = [];
-      for (let i = 0; i < b.count; i++) {
-        const frame = b.packet(i);
-        const r = reply(frame);
-        if (r !== undefined) {
+    // A burst at a time: "not for us" is read from the bytes in place, and the other frames
+    // go back as one burst over the received memory (one native call, as `echo` does).
+    const passThrough = (b: Burst): void => {
+      other += b.count;
+      if (echoOther) out.next(b);
+    };
+    iface
+      .rxBursts(q)
+      .pipe(icmpResponderBurst({ ip: ips, mac: options.mac, mode, passThrough }))
+      .subscribe((replies) => {
+        for (const r of replies) {
           const kind = kindOf(r, mode);
           if (kind) answered[kind]++;
-          send.push(r);
-        } else {
-          other++;
-          if (echoOther) send.push(frame);
         }
-      }
-      if (send.length > 0) out.next(send);
-    });
+        out.next(replies);
+      });
   }
   const live = new LiveReport(iface, session.output);
   await untilStopped(secs);

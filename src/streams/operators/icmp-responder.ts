@@ -2,7 +2,9 @@ import { filter, map, pipe, type OperatorFunction } from 'rxjs';
 import { arpReply, echoReply4, echoReply6, forUs } from './icmp-replies';
 import { neighborAdvertisement } from './neighbor-advertisement';
 import { parsePacket } from './parse-packet';
-import { responderConfig } from './responder-config';
+import { FrameScan, L3_ARP, L3_IPV4, L3_IPV6, scanFrame } from './frame-scan';
+import { prefixContains, type IpPrefix } from './prefix';
+import { responderConfig, type ResponderConfig } from './responder-config';
 import { sinkCallback, type Sink } from './sink';
 import type { LinkMode } from './packet';
 
@@ -22,6 +24,24 @@ export interface IcmpResponderOptions {
   readonly passThrough?: Sink<Uint8Array>;
 }
 
+const ownsAt = (prefixes: readonly IpPrefix[], d: Uint8Array, at: number): boolean => {
+  for (let i = 0; i < prefixes.length; i++) if (prefixContains(prefixes[i], d, at)) return true;
+  return false;
+};
+
+/**
+ * Whether a scanned frame (to our MAC or a group address) may get an answer: ARP, an ICMP
+ * echo request to one of our IPv4 addresses, an ICMPv6 echo request to one of our IPv6
+ * addresses or a neighbor solicitation. Never false for a frame {@link icmpReplier} answers.
+ */
+const mayAnswer = (d: Uint8Array, s: FrameScan, cfg: ResponderConfig): boolean => {
+  if (s.l3 === L3_ARP) return true;
+  const t = s.l4Offset;
+  if (s.l3 === L3_IPV4) return s.l4 === 1 && d[t] === 8 && ownsAt(cfg.v4, d, s.l3Offset + 16);
+  if (s.l3 !== L3_IPV6 || s.l4 !== 58) return false;
+  return d[t] === 135 || (d[t] === 128 && ownsAt(cfg.v6, d, s.l3Offset + 24));
+};
+
 /**
  * The reply function behind {@link icmpResponder}: a new frame answering `frame`, or
  * `undefined`. Answers ARP who-has for our IPv4 addresses, ICMP echo requests to them, ICMPv6
@@ -35,8 +55,28 @@ export interface IcmpResponderOptions {
 export const icmpReplier = (
   options: Omit<IcmpResponderOptions, 'passThrough'>,
 ): ((frame: Uint8Array) => Uint8Array | undefined) => {
+  const at = replierAt(options);
+  return (frame) => at(frame, 0, frame.length);
+};
+
+/**
+ * {@link icmpReplier} for the packet `d[o .. o + len)` (a burst's): "not for us" is decided on
+ * the bytes (one scan, the destination MAC, the protocol and ICMP type, the address) with no
+ * view or parse made; only a frame that may get an answer is parsed (see docs/architecture.md,
+ * operators).
+ */
+export const replierAt = (
+  options: Omit<IcmpResponderOptions, 'passThrough'>,
+): ((d: Uint8Array, o: number, len: number) => Uint8Array | undefined) => {
   const cfg = responderConfig(options.ip, options.mac, options.mode ?? 'ethernet');
-  return (frame) => {
+  const s = new FrameScan();
+  const mac = cfg.mac; // undefined in ip mode
+  return (d, o, len) => {
+    // The destination MAC first (a frame too short to have one never gets an answer anyway).
+    if (mac !== undefined && (d[o] & 1) === 0)
+      for (let k = 0; k < 6; k++) if (d[o + k] !== mac[k]) return undefined;
+    if (!scanFrame(d, o, len, cfg.mode, s) || !mayAnswer(d, s, cfg)) return undefined;
+    const frame = d.subarray(o, o + len);
     const p = parsePacket(frame, cfg.mode);
     if (p.kind !== 'packet' || !forUs(p, cfg.mac)) return undefined;
     const net = p.network;

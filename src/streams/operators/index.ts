@@ -3,6 +3,10 @@
  * ICMP / ARP / ND responder, burst and rate helpers, pcap files.
  *
  * Conventions:
+ * - Predicates and burst operators read the frame's bytes through one {@link FrameScan} per
+ *   frame (no parse result); {@link parse} emits {@link LazyPacket}s, whose layers are built on
+ *   first access. Burst operators (`filterBurst`, `swapMacsBurst`, …) keep a pipeline
+ *   burst-shaped from `rxBursts` to `txBursts`, with no object per packet.
  * - Parsing never copies and never throws: {@link parsePacket} returns a `ParsedPacket` (layers
  *   `ethernet`, `network`, `transport`, discriminated by `kind`, holding views of the frame) or a
  *   `MalformedPacket` (`reason`, `offset`). Operators that parse ({@link parse},
@@ -43,9 +47,12 @@ export { parseArp } from './parse-arp';
 export { parseIpv4 } from './parse-ipv4';
 export { parseIpv6 } from './parse-ipv6';
 export { parseTransport } from './parse-transport';
+export type { TransportContext } from './parse-transport';
 export { parsePacket, parseNetwork, ETHERTYPE } from './parse-packet';
 export { parse } from './parse';
 export type { ParseOptions } from './parse';
+export { LazyPacket } from './lazy-packet';
+export { FrameScan, scanFrame } from './frame-scan';
 export { MalformedCounter } from './malformed-counter';
 export type { Sink } from './sink';
 
@@ -57,7 +64,7 @@ export type { IpPrefix } from './prefix';
 
 // Filters
 export { and, or, not, etherType, vlan } from './predicates';
-export type { PacketPredicate, EtherTypeName } from './predicates';
+export type { PacketPredicate, EtherTypeName, ByteTest } from './predicates';
 export {
   ipProto,
   net,
@@ -70,6 +77,8 @@ export {
 } from './ip-predicates';
 export type { IpProtocolName } from './ip-predicates';
 export { filterPackets } from './filter-packets';
+export { filterBurst } from './filter-burst';
+export type { FilterBurstOptions } from './filter-burst';
 
 // Rewrites and checksums
 export { swapMacs } from './swap-macs';
@@ -83,9 +92,19 @@ export { ipv4Checksum, verifyIpv4Checksum, setIpv4Checksum } from './ipv4-checks
 export type { ChecksumTarget } from './ipv4-checksum';
 export { l4Checksum, verifyL4Checksum, setL4Checksum } from './l4-checksum';
 
+// Rewrites on whole bursts (in place, or into fresh memory when packets grow)
+export { swapMacsBurst } from './swap-macs-burst';
+export { pushVlanBurst } from './push-vlan-burst';
+export { popVlanBurst } from './pop-vlan-burst';
+export { setVlanBurst } from './set-vlan-burst';
+export { decrementTtlBurst } from './decrement-ttl-burst';
+export { setChecksumsBurst } from './set-checksums-burst';
+
 // Responder
 export { icmpResponder, icmpReplier } from './icmp-responder';
 export type { IcmpResponderOptions } from './icmp-responder';
+export { icmpResponderBurst } from './icmp-responder-burst';
+export type { IcmpResponderBurstOptions } from './icmp-responder-burst';
 
 // Bursts and rates
 export { unburst } from './unburst';

@@ -10,6 +10,12 @@ import {
 /** IP protocol numbers used across the operators. */
 export const IP_PROTO = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58 } as const;
 
+/** What {@link parseTransport} reads of the IP layer (an `Ipv4Layer` or `Ipv6Layer` has it). */
+export type TransportContext = Pick<
+  Ipv4Layer | Ipv6Layer,
+  'kind' | 'protocol' | 'payloadOffset' | 'end' | 'fragmentOffset' | 'isFragment'
+>;
+
 /**
  * Parses the transport header of an IP packet (UDP, TCP, ICMP for IPv4, ICMPv6 for IPv6; any
  * other protocol becomes `{ kind: 'other' }`). Returns `undefined` behind a non-first fragment,
@@ -18,7 +24,7 @@ export const IP_PROTO = { icmp: 1, tcp: 6, udp: 17, icmpv6: 58 } as const;
  */
 export const parseTransport = (
   frame: Uint8Array,
-  ip: Ipv4Layer | Ipv6Layer,
+  ip: TransportContext,
 ): TransportLayer | MalformedPacket | undefined => {
   if (ip.fragmentOffset !== 0) return undefined;
   const off = ip.payloadOffset;

@@ -1,7 +1,30 @@
-import { setU16, u16 } from './bytes';
 import { updateChecksum } from './checksum';
-import { parseNetwork } from './parse-packet';
+import { FrameScan, L3_IPV4, scanFrame } from './frame-scan';
 import type { LinkMode } from './packet';
+
+/**
+ * Decrements the TTL / hop limit of the packet `s` scanned (to the network layer) in `d`, with
+ * the IPv4 header checksum updated incrementally (RFC 1624 eqn. 3); false, leaving the bytes
+ * alone, when it is not IP or the TTL is 0 or 1.
+ */
+export const decrementScanned = (d: Uint8Array, s: FrameScan): boolean => {
+  if (s.l3 < L3_IPV4) return false;
+  const v4 = s.l3 === L3_IPV4;
+  const at = s.l3Offset + (v4 ? 8 : 7);
+  const ttl = d[at];
+  if (ttl <= 1) return false;
+  if (v4) {
+    const word = (ttl << 8) | d[at + 1];
+    const c = s.l3Offset + 10;
+    const sum = updateChecksum((d[c] << 8) | d[c + 1], word, word - 0x100);
+    d[c] = sum >>> 8;
+    d[c + 1] = sum & 0xff;
+  }
+  d[at] = ttl - 1;
+  return true;
+};
+
+const scratch = new FrameScan();
 
 /**
  * Decrements the IPv4 TTL (updating the header checksum incrementally, RFC 1624) or the IPv6
@@ -15,17 +38,7 @@ import type { LinkMode } from './packet';
 export const decrementTtl = (
   frame: Uint8Array,
   mode: LinkMode = 'ethernet',
-): Uint8Array | undefined => {
-  const p = parseNetwork(frame, mode);
-  const ip = p.kind === 'packet' ? p.network : undefined;
-  if (ip === undefined || ip.kind === 'arp') return undefined;
-  const at = ip.offset + (ip.kind === 'ipv4' ? 8 : 7);
-  const ttl = frame[at];
-  if (ttl <= 1) return undefined;
-  if (ip.kind === 'ipv4') {
-    const word = u16(frame, at);
-    frame[at] = ttl - 1;
-    setU16(frame, ip.offset + 10, updateChecksum(ip.checksum, word, u16(frame, at)));
-  } else frame[at] = ttl - 1;
-  return frame;
-};
+): Uint8Array | undefined =>
+  scanFrame(frame, 0, frame.length, mode, scratch, true) && decrementScanned(frame, scratch)
+    ? frame
+    : undefined;

@@ -11,16 +11,25 @@ export interface VlanOptions {
   readonly tpid?: number;
 }
 
-const checkVid = (vid: number): void => {
+/** Throws a `RangeError` unless `vid` is a VLAN id (0..4095). */
+export const checkVid = (vid: number): void => {
   if (!Number.isInteger(vid) || vid < 0 || vid > 4095) throw new RangeError(`VLAN id ${vid}`);
 };
 
-const tci = (vid: number, pcp: number, dei: boolean): number =>
+/** The tag control information word. */
+export const tci = (vid: number, pcp: number, dei: boolean): number =>
   ((pcp & 7) << 13) | (dei ? 0x1000 : 0) | vid;
 
 /** Whether the frame carries a VLAN tag (outermost TPID at byte 12). */
 export const isTagged = (frame: Uint8Array): boolean =>
   frame.length >= 18 && VLAN_TPIDS.includes(u16(frame, 12));
+
+/** {@link isTagged} for the packet `d[o .. o + len)` of a burst. */
+export const isTaggedAt = (d: Uint8Array, o: number, len: number): boolean => {
+  if (len < 18) return false;
+  const t = (d[o + 12] << 8) | d[o + 13];
+  return t === 0x8100 || t === 0x88a8 || t === 0x9100 || t === 0x9200;
+};
 
 /**
  * Returns a NEW frame with a tag pushed outermost (after the MACs): a tag adds 4 bytes, so it
