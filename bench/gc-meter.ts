@@ -5,6 +5,8 @@ import type { PerformanceEntry } from 'node:perf_hooks';
 export interface MemoryUse {
   readonly gcMs: number;
   readonly wallMs: number;
+  /** CPU time of the whole process (user + system, all threads) in the window. */
+  readonly cpuMs: number;
   /** GC pause time as a share of wall time, in % (one thread does both, so of its CPU too). */
   readonly gcShare: number;
   readonly majorGcs: number;
@@ -49,10 +51,12 @@ export class GcMeter {
   window(): { end: () => Promise<MemoryUse> } {
     const from = performance.now();
     const before = process.memoryUsage();
+    const cpu = process.cpuUsage();
     return {
       end: async () => {
         const to = performance.now();
         const after = process.memoryUsage();
+        const used = process.cpuUsage(cpu);
         // Entries reach the observer asynchronously: let the ones inside the window arrive.
         await new Promise((r) => setTimeout(r, 20));
         const inside = this.entries.filter((e) => e.startTime >= from && e.startTime < to);
@@ -60,6 +64,7 @@ export class GcMeter {
         return {
           gcMs,
           wallMs: to - from,
+          cpuMs: (used.user + used.system) / 1000,
           gcShare: to > from ? (100 * gcMs) / (to - from) : 0,
           majorGcs: inside.filter((e) => e.major).length,
           rssBefore: before.rss,

@@ -51,6 +51,7 @@ export interface MemoryRow {
   readonly run: string;
   readonly gcMs: number;
   readonly wallMs: number;
+  readonly cpuMs: number;
   /** GC time over wall time of all of the workload's windows, in %. */
   readonly gcShare: number;
   readonly majorGcs: number;
@@ -69,6 +70,7 @@ export const memoryByRun = (memory: BenchResults['memory']): MemoryRow[] => {
       run,
       gcMs,
       wallMs,
+      cpuMs: uses.reduce((n, u) => n + u.cpuMs, 0),
       gcShare: wallMs > 0 ? (100 * gcMs) / wallMs : 0,
       majorGcs: uses.reduce((n, u) => n + u.majorGcs, 0),
       first: uses[0],
@@ -230,7 +232,8 @@ export const resultTables = (r: BenchResults): string[] => {
         [
           'run',
           'GC ms / wall s',
-          'GC share',
+          'GC share (of wall time)',
+          'process CPU / wall',
           'major GCs',
           'RSS MiB first → last',
           'heap used MiB first → last',
@@ -239,6 +242,7 @@ export const resultTables = (r: BenchResults): string[] => {
           m.run,
           `${m.gcMs.toFixed(0)} / ${(m.wallMs / 1000).toFixed(1)}`,
           `${m.gcShare.toFixed(1)} %`,
+          `${m.wallMs > 0 ? ((100 * m.cpuMs) / m.wallMs).toFixed(0) : '0'} %`,
           String(m.majorGcs),
           `${mib(m.first.rssBefore)} → ${mib(m.last.rssAfter)}`,
           `${mib(m.first.heapBefore)} → ${mib(m.last.heapAfter)}`,

@@ -16,6 +16,7 @@ const exchange = (received: number, sent: number): Exchange => ({
 const use = (gcMs: number, wallMs: number, rss = 100 * 2 ** 20): MemoryUse => ({
   gcMs,
   wallMs,
+  cpuMs: wallMs / 2,
   gcShare: (100 * gcMs) / wallMs,
   majorGcs: 1,
   rssBefore: rss,
@@ -114,7 +115,10 @@ describe('bench report', () => {
     expect(text).to.include('| `rx-memif gen` (client) ↔ `rx-memif echo` (server) |');
     expect(text).to.include('| b | 200 | 5 | 100 | 7 | 7 | 0.07 | {"queueFull":93} |');
     expect(text).to.include('| adaptive | 3.5 | 10.0 |');
-    expect(text).to.include('| x | 40 / 2.0 | 2.0 % | 2 | 100 → 101 | 1 → 2 |');
+    expect(text).to.include('| x | 40 / 2.0 | 2.0 % | 50 % | 2 | 100 → 101 | 1 → 2 |');
+    expect(text).to.include(
+      '| run | GC ms / wall s | GC share (of wall time) | process CPU / wall | major GCs |',
+    );
     expect(resultTables(emptyResults())).to.deep.equal([]);
   });
 });
