@@ -6,6 +6,7 @@ import { generatorArgs, linkUp, sleep, socketPath, testpmd } from './peers';
 import type { Cpu, Role } from './peers';
 import { steadyRate } from './stats';
 import { testpmdRxPps } from './testpmd-output';
+import { traceGcMs } from './trace-gc';
 
 /**
  * The `rx-memif` command as users run it (two processes, defaults but the socket), from
@@ -27,11 +28,16 @@ class CliChild {
   readonly lines: Json[] = [];
   readonly exited: Promise<number | null>;
   private partial = '';
+  private readonly started = performance.now();
+  private ended: number | undefined;
+  private gc = { ms: 0, majors: 0 };
 
-  constructor(cli: CliCommand, cpu: Cpu, args: string[]) {
+  /** `traceGc`: run node with `--trace-gc` and add up what it reports (see {@link gcUse}). */
+  constructor(cli: CliCommand, cpu: Cpu, args: string[], traceGc = false) {
+    const node = traceGc ? ['--trace-gc'] : [];
     this.process = spawn(
       'taskset',
-      ['-c', String(cpu), cli.command, ...cli.args, ...args, '--json'],
+      ['-c', String(cpu), cli.command, ...node, ...cli.args, ...args, '--json'],
       {
         stdio: ['ignore', 'pipe', 'inherit'],
         env: cli.env,
@@ -41,15 +47,34 @@ class CliChild {
       const text = this.partial + b.toString();
       const lines = text.split('\n');
       this.partial = lines.pop() ?? '';
-      for (const l of lines)
-        if (l.startsWith('{'))
+      for (const l of lines) {
+        const gc = traceGcMs(l);
+        if (gc) {
+          this.gc.ms += gc.ms;
+          this.gc.majors += gc.major ? 1 : 0;
+        } else if (l.startsWith('{'))
           try {
             this.lines.push(JSON.parse(l) as Json);
           } catch {
             // A line that is not JSON: not ours to read.
           }
+      }
     });
-    this.exited = new Promise((resolve) => this.process.on('close', (code) => resolve(code)));
+    this.exited = new Promise((resolve) =>
+      this.process.on('close', (code) => {
+        this.ended = performance.now();
+        resolve(code);
+      }),
+    );
+  }
+
+  /** GC time over the child's life (start-up included), from `--trace-gc`. */
+  gcUse(): ChildGc {
+    return {
+      gcMs: this.gc.ms,
+      wallMs: (this.ended ?? performance.now()) - this.started,
+      majorGcs: this.gc.majors,
+    };
   }
 
   /** The stats lines' rx pps, one a second. */
@@ -101,10 +126,19 @@ const echoExchange = (
   };
 };
 
+/** GC of an `rx-memif` child, read from `node --trace-gc`. */
+export interface ChildGc {
+  readonly gcMs: number;
+  readonly wallMs: number;
+  readonly majorGcs: number;
+}
+
 export interface CliRun {
   readonly rate: number;
   readonly ok: boolean;
   readonly exchange?: Exchange;
+  /** The reflecting `rx-memif echo`'s GC. */
+  readonly gc?: ChildGc;
 }
 
 const failed = (what: string, e: unknown): CliRun => {
@@ -115,7 +149,7 @@ const failed = (what: string, e: unknown): CliRun => {
 /** `rx-memif gen` (client, CPU 1) ↔ `rx-memif echo` (server, CPU 0): gen's receive rate. */
 export const genToEcho = async (cli: CliCommand, secs: number): Promise<CliRun> => {
   const socket = socketPath();
-  const echo = new CliChild(cli, 0, ['echo', '--role', 'server', '--socket', socket]);
+  const echo = new CliChild(cli, 0, ['echo', '--role', 'server', '--socket', socket], true);
   let gen: CliChild | undefined;
   try {
     await waitForFile(socket);
@@ -139,6 +173,7 @@ export const genToEcho = async (cli: CliCommand, secs: number): Promise<CliRun> 
       rate: gen.rxPps(),
       ok: code === 0,
       exchange: echoExchange(echo.summary(), { tx: counts('tx'), rx: counts('rx') }),
+      gc: echo.gcUse(),
     };
   } catch (e) {
     return failed('gen ↔ echo', e);
@@ -197,7 +232,7 @@ export const echoFromTestpmd = async (
   let flowgen = gen;
   try {
     if (gen) await gen.ready();
-    echo = new CliChild(cli, 0, ['echo', '--role', role, '--socket', socket]);
+    echo = new CliChild(cli, 0, ['echo', '--role', role, '--socket', socket], true);
     if (!flowgen) {
       await waitForFile(socket);
       flowgen = testpmd(peerRole, socket, 'flowgen', 1, generatorArgs(64));
@@ -215,6 +250,7 @@ export const echoFromTestpmd = async (
         rx: stats?.rxPackets,
         dropped: stats?.txDropped,
       }),
+      gc: echo.gcUse(),
     };
   } catch (e) {
     return failed(`echo (${role}) ← flowgen`, e);

@@ -171,6 +171,7 @@ const main = async (): Promise<number> => {
       );
       server.ours[CLI.genEcho].push(ge.rate);
       if (last) exchange('`rx-memif echo` (server) ← `rx-memif gen`', 64, ge.exchange);
+      if (ge.gc) results.childGc.push({ run: 'echo (server) ← gen', gc: ge.gc });
       const gt = await attempt(
         'gen → testpmd io',
         () => genToTestpmd(cli, secs),
@@ -184,6 +185,7 @@ const main = async (): Promise<number> => {
       );
       server.ours[CLI.echoFlowgen].push(es.rate);
       if (last) exchange('`rx-memif echo` (server) ← testpmd flowgen', 64, es.exchange);
+      if (es.gc) results.childGc.push({ run: 'echo (server) ← testpmd flowgen', gc: es.gc });
       progress('CLI, reference flowgen client ↔ io server', server, round);
       client.reference.push(
         await reference('CLI, 64 B, flowgen server ↔ io client', () =>
@@ -197,6 +199,7 @@ const main = async (): Promise<number> => {
       );
       client.ours[CLI.echoFlowgen].push(ec.rate);
       if (last) exchange('`rx-memif echo` (client) ← testpmd flowgen', 64, ec.exchange);
+      if (ec.gc) results.childGc.push({ run: 'echo (client) ← testpmd flowgen', gc: ec.gc });
       progress('CLI, reference flowgen server ↔ io client', client, round);
     }
   }

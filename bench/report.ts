@@ -1,4 +1,5 @@
 import type { MemoryUse } from './gc-meter';
+import type { ChildGc } from './cli-runs';
 import type { Exchange } from './in-process';
 import { markdownTable, mpps, ratioText } from './markdown';
 import { mean, pairedRatio } from './stats';
@@ -18,6 +19,8 @@ export interface BenchResults {
   readonly exchanges: { run: string; size: number; exchange: Exchange }[];
   readonly latency: { mode: string; median: number; p99: number }[];
   readonly memory: { run: string; use: MemoryUse }[];
+  /** GC of the `rx-memif echo` children (`--trace-gc`), per run. */
+  readonly childGc: { run: string; gc: ChildGc }[];
 }
 
 export const emptyResults = (): BenchResults => ({
@@ -27,6 +30,7 @@ export const emptyResults = (): BenchResults => ({
   exchanges: [],
   latency: [],
   memory: [],
+  childGc: [],
 });
 
 /** The CLI comparisons' variant names. */
@@ -79,6 +83,20 @@ export const memoryByRun = (memory: BenchResults['memory']): MemoryRow[] => {
   });
 };
 
+/** The children's GC added up per run (all rounds), in %. */
+export const childGcByRun = (
+  childGc: BenchResults['childGc'],
+): { run: string; gcMs: number; wallMs: number; majorGcs: number; gcShare: number }[] => {
+  const byRun = new Map<string, ChildGc[]>();
+  for (const c of childGc) byRun.set(c.run, [...(byRun.get(c.run) ?? []), c.gc]);
+  return [...byRun].map(([run, gcs]) => {
+    const gcMs = gcs.reduce((n, g) => n + g.gcMs, 0);
+    const wallMs = gcs.reduce((n, g) => n + g.wallMs, 0);
+    const majorGcs = gcs.reduce((n, g) => n + g.majorGcs, 0);
+    return { run, gcMs, wallMs, majorGcs, gcShare: wallMs > 0 ? (100 * gcMs) / wallMs : 0 };
+  });
+};
+
 /** The figures the targets are checked against (see targets.ts). */
 export const measuredFrom = (r: BenchResults): Measured => {
   const rt = (role: string, api: string) =>
@@ -101,7 +119,10 @@ export const measuredFrom = (r: BenchResults): Measured => {
     ),
     latencyMedian: adaptive?.median,
     gcShare: worst(
-      memoryByRun(r.memory).map((m) => m.gcShare),
+      [
+        ...memoryByRun(r.memory).map((m) => m.gcShare),
+        ...childGcByRun(r.childGc).map((c) => c.gcShare),
+      ],
       Math.max,
     ),
   };
@@ -246,6 +267,19 @@ export const resultTables = (r: BenchResults): string[] => {
           String(m.majorGcs),
           `${mib(m.first.rssBefore)} → ${mib(m.last.rssAfter)}`,
           `${mib(m.first.heapBefore)} → ${mib(m.last.heapAfter)}`,
+        ]),
+      ),
+    );
+  if (r.childGc.length)
+    section(
+      'GC of the `rx-memif echo` process (`node --trace-gc`, whole life of the child, all rounds)',
+      markdownTable(
+        ['run', 'GC ms / wall s', 'GC share (of wall time)', 'major GCs'],
+        childGcByRun(r.childGc).map((c) => [
+          c.run,
+          `${c.gcMs.toFixed(0)} / ${(c.wallMs / 1000).toFixed(1)}`,
+          `${c.gcShare.toFixed(1)} %`,
+          String(c.majorGcs),
         ]),
       ),
     );

@@ -114,7 +114,7 @@ export const TARGETS: readonly Target[] = [
   },
   {
     key: 'gcShare',
-    workload: 'GC share of CPU, worst rx-memif run (deliverable 3)',
+    workload: 'GC share of wall time, worst rx-memif workload (bench process or `echo`; item 3)',
     before: '—',
     op: '<',
     value: 5,

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { GcMeter, gcTimeBetween } from '../../bench/gc-meter';
+import { traceGcMs } from '../../bench/trace-gc';
 
 describe('bench GC meter', () => {
   it('sums the GC entries that start inside the window', () => {
@@ -36,5 +37,22 @@ describe('bench GC meter', () => {
     const use = await w.end();
     meter.close();
     expect(use.majorGcs).to.be.at.least(1);
+  });
+});
+
+describe('bench --trace-gc lines', () => {
+  it('reads the pause and the incremental steps, and which collection it was', () => {
+    expect(
+      traceGcMs(
+        '[20503:0x32b77ec0]       45 ms: Scavenge 3.9 (4.0) -> 3.8 (5.0) MB, 8.44 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure; ',
+      ),
+    ).to.deep.equal({ ms: 8.44, major: false });
+    const major = traceGcMs(
+      '[20533:0x970ee70]      429 ms: Mark-Compact 153.2 (182.6) -> 27.6 (61.7) MB, 12.54 / 0.01 ms  (+ 3.1 ms in 3 steps since start of marking, biggest step 1.8 ms, walltime since start of marking 31 ms) (average mu = 1.000, current mu = 1.000) finalize incremental marking via stack guard; GC in old space requested',
+    );
+    expect(major?.ms).to.be.closeTo(15.64, 1e-9);
+    expect(major?.major).to.equal(true);
+    expect(traceGcMs('{"event":"stats","secs":1}')).to.equal(undefined);
+    expect(traceGcMs('')).to.equal(undefined);
   });
 });

@@ -72,6 +72,7 @@ const sample = (): BenchResults => {
     { run: 'x', use: use(30, 1000) },
     { run: 'y', use: use(30, 1000) },
   );
+  r.childGc.push({ run: 'echo', gc: { gcMs: 10, wallMs: 1000, majorGcs: 0 } });
   return r;
 };
 
@@ -91,8 +92,11 @@ describe('bench report', () => {
     expect(m.overload).to.equal(0.07);
     // The default rx mode.
     expect(m.latencyMedian).to.equal(3.5);
-    // Per workload over all its rounds: x is 2 %, y 3 %.
+    // Per workload over all its rounds: x is 2 %, y 3 %, the echo child 1 %.
     expect(m.gcShare).to.be.closeTo(3, 1e-9);
+    const heavyEcho = sample();
+    heavyEcho.childGc.push({ run: 'echo', gc: { gcMs: 190, wallMs: 1000, majorGcs: 2 } });
+    expect(measuredFrom(heavyEcho).gcShare).to.be.closeTo(10, 1e-9);
   });
 
   it('leaves a target unmeasured when its group did not run', () => {
@@ -119,6 +123,7 @@ describe('bench report', () => {
     expect(text).to.include(
       '| run | GC ms / wall s | GC share (of wall time) | process CPU / wall | major GCs |',
     );
+    expect(text).to.include('| echo | 10 / 1.0 | 1.0 % | 0 |');
     expect(resultTables(emptyResults())).to.deep.equal([]);
   });
 });
