@@ -254,6 +254,16 @@ const main = async (): Promise<number> => {
   return 0;
 };
 
+// Ctrl-C reaches testpmd and the CLI children too (one process group): give their exit
+// handlers (which remove testpmd's runtime directory) a moment, then leave without results.
+process.once('SIGINT', () => {
+  console.error('bench: interrupted, no results written');
+  setTimeout(() => {
+    removeSockets();
+    process.exit(130);
+  }, 1500);
+});
+
 main()
   .then((code) => (process.exitCode = code))
   .catch((e) => {

@@ -24,6 +24,8 @@ export type Measured = Partial<Record<MeasureKey, number>>;
 export interface Target {
   readonly key: MeasureKey;
   readonly workload: string;
+  /** The chart's shorter label (ratio targets). */
+  readonly chart?: string;
   /** The issue's "now" column. */
   readonly before: string;
   readonly op: '>=' | '<=' | '<';
@@ -34,6 +36,7 @@ export interface Target {
 export const TARGETS: readonly Target[] = [
   {
     key: 'roundTripBurstServer',
+    chart: 'round trip 64 B, burst API, reflector server',
     workload: 'round trip, burst API, rx-memif reflecting as server',
     before: '0.05',
     op: '>=',
@@ -42,6 +45,7 @@ export const TARGETS: readonly Target[] = [
   },
   {
     key: 'roundTripBurstClient',
+    chart: 'round trip 64 B, burst API, reflector client',
     workload: 'round trip, burst API, rx-memif reflecting as client',
     before: '0.05',
     op: '>=',
@@ -50,6 +54,7 @@ export const TARGETS: readonly Target[] = [
   },
   {
     key: 'roundTripPacketServer',
+    chart: 'round trip 64 B, rx() → tx(), reflector server',
     workload: 'round trip, per-packet `rx()` → `tx()`, as server',
     before: '0.03',
     op: '>=',
@@ -58,6 +63,7 @@ export const TARGETS: readonly Target[] = [
   },
   {
     key: 'roundTripPacketClient',
+    chart: 'round trip 64 B, rx() → tx(), reflector client',
     workload: 'round trip, per-packet `rx()` → `tx()`, as client',
     before: '0.03',
     op: '>=',
@@ -66,6 +72,7 @@ export const TARGETS: readonly Target[] = [
   },
   {
     key: 'oneWayCopy64',
+    chart: 'one way 64 B, copy mode',
     workload: 'one way, copy mode (default)',
     before: '0.38',
     op: '>=',
@@ -74,6 +81,7 @@ export const TARGETS: readonly Target[] = [
   },
   {
     key: 'oneWayPacket64',
+    chart: 'one way 64 B, per-packet rx()',
     workload: 'one way, per-packet',
     before: '0.21',
     op: '>=',
@@ -82,6 +90,7 @@ export const TARGETS: readonly Target[] = [
   },
   {
     key: 'oneWayCopy1500',
+    chart: 'one way 1500 B, copy mode',
     workload: 'one way 1500 B, copy mode',
     before: '0.14',
     op: '>=',
@@ -90,6 +99,7 @@ export const TARGETS: readonly Target[] = [
   },
   {
     key: 'twoProcesses',
+    chart: 'two processes, gen ↔ echo',
     workload: 'two rx-memif processes, `gen` ↔ `echo`',
     before: '≈ 0.2',
     op: '>=',
@@ -98,7 +108,9 @@ export const TARGETS: readonly Target[] = [
   },
   {
     key: 'overload',
-    workload: 'reflector under overload, sent / received (worst 64 B round trip)',
+    chart: 'overload: reflector sent / received (worst)',
+    workload:
+      'reflector under overload, sent / received (worst 64 B reflector: either API, role or `echo`)',
     before: '0.07',
     op: '>=',
     value: 0.9,

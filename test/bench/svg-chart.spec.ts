@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { chartBars, renderChart } from '../../bench/svg-chart';
+import { LABEL_W, chartBars, renderChart } from '../../bench/svg-chart';
 import { TARGETS } from '../../bench/targets';
 
 const rects = (svg: string) => [
@@ -29,6 +29,10 @@ describe('bench chart (SVG)', () => {
     expect(svg).to.include('>3.5</text>');
     expect(svg).not.to.include('>4.0</text>');
     expect(svg).not.to.include('`');
-    expect(svg).to.include('per-packet rx() → tx()');
+    expect(svg).to.include('rx() → tx()');
+  });
+
+  it('labels every bar within the label column', () => {
+    for (const b of chartBars({})) expect(b.label.length * 7, b.label).to.be.below(LABEL_W - 8);
   });
 });
