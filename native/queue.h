@@ -13,9 +13,10 @@ namespace rxmemif {
 class EventFd;
 class Region;
 
-// The N-API binding of one ring (see NativeQueue in native.ts and docs/protocol.md#data-path-per-ring): argument
-// checks, references that keep regions, eventfd and counters alive; the ring work is RingQueue.
-// Everything runs on the JS thread; one native call moves a whole burst.
+// The N-API binding of one ring (see NativeQueue in native.ts and
+// docs/protocol.md#data-path-per-ring): argument checks, references that keep regions, eventfd and
+// counters alive; the ring work is RingQueue. Everything runs on the JS thread; one native call
+// moves a whole burst.
 class Queue : public HandleWrap<Queue> {
  public:
   static Napi::Function DefineClass(Napi::Env env);
