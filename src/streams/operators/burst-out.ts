@@ -9,7 +9,7 @@ const DATA_SLAB = 1 << 20;
  * Where burst operators write the index (offsets, lengths) of the bursts they emit: slices of
  * a slab that is never reused (a new slab replaces a full one, the old one lives as long as a
  * burst points into it), so an emitted burst stays valid as long as its data does, like the
- * bursts rx emits, at the cost of two `subarray` per burst (see docs/architecture.md, operators).
+ * bursts rx emits, at the cost of two `subarray` per burst (see docs/architecture.md#operators).
  */
 export class BurstIndex {
   offsets = new Uint32Array(INDEX_SLAB);

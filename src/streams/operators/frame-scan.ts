@@ -4,7 +4,7 @@ import type { LinkMode, MalformedReason } from './packet';
  * One pass over a frame's bytes that checks it exactly as {@link parsePacket} does (same
  * malformed reasons at the same offsets) and records where each layer is, in a reused object of
  * numbers: no layer objects, no views. Raw-byte predicates, burst operators and the lazy
- * `parse()` read their fields from the frame through it (see docs/architecture.md, operators).
+ * `parse()` read their fields from the frame through it (see docs/architecture.md#operators).
  *
  * Offsets are absolute positions in the array scanned (a burst's `data`), so a burst is scanned
  * in place: the frame is `d[base .. base + len)`.

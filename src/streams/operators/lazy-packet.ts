@@ -25,7 +25,7 @@ const plain = (v: unknown): unknown => {
 /**
  * What {@link parse} emits: a {@link ParsedPacket} whose layers are read from the frame's bytes
  * when first accessed (then kept), so that a packet that is only filtered, counted or passed on
- * costs one small object and no layer objects (see docs/architecture.md, operators). The frame
+ * costs one small object and no layer objects (see docs/architecture.md#operators). The frame
  * has been checked as {@link parsePacket} checks it: every layer is there and gives the same
  * values as `parsePacket`'s.
  *

@@ -13,7 +13,7 @@ const copy = (src: Uint8Array, from: number, dst: Uint8Array, to: number, n: num
  * Copies the burst into fresh memory with room for a 4-byte tag after the MACs of every packet
  * that `wants` one (written by `tag`), the others copied as they are. A burst's packets lie
  * back to back, so a longer packet cannot grow in place: this is the one copy (see
- * docs/architecture.md, operators), into slabs that are never reused.
+ * docs/architecture.md#operators), into slabs that are never reused.
  */
 export const copyWithTags = (
   b: Burst,
