@@ -289,6 +289,21 @@ std::uint32_t RingQueue::TxRoom(bool count_bad) {
   return offered;
 }
 
+void RingQueue::Publish(std::atomic_ref<std::uint16_t> index, std::uint16_t from,
+                        std::uint32_t slots, std::uint32_t packets, std::uint64_t bytes,
+                        int event_fd) {
+  if (slots > 0) {
+    index.store(static_cast<std::uint16_t>(from + slots), std::memory_order_release);
+  }
+  double* c = counters_;
+  c[kPackets] += packets;
+  c[kBytes] += static_cast<double>(bytes);
+  if (packets > 0) {
+    c[kBursts]++;
+    Signal(event_fd);
+  }
+}
+
 void RingQueue::Signal(int fd) {
   // Publication (release store) before reading the receiver's flag; pairs with the fence in
   // setInterruptMask.
@@ -357,15 +372,7 @@ std::uint32_t RingQueue::TransmitClient(const TxSource& packets, int event_fd) {
     bytes += length;
     sent++;
   }
-  if (used > 0) {
-    ring_.Head().store(static_cast<std::uint16_t>(head + used), std::memory_order_release);
-  }
-  c[kPackets] += sent;
-  c[kBytes] += static_cast<double>(bytes);
-  if (sent > 0) {
-    c[kBursts]++;
-    Signal(event_fd);
-  }
+  Publish(ring_.Head(), head, used, sent, bytes, event_fd);
   return handled;
 }
 
@@ -425,15 +432,7 @@ std::uint32_t RingQueue::TransmitServer(const TxSource& packets, int event_fd) {
     bytes += length;
     sent++;
   }
-  if (used > 0) {
-    ring_.Tail().store(static_cast<std::uint16_t>(tail + used), std::memory_order_release);
-  }
-  c[kPackets] += sent;
-  c[kBytes] += static_cast<double>(bytes);
-  if (sent > 0) {
-    c[kBursts]++;
-    Signal(event_fd);
-  }
+  Publish(ring_.Tail(), tail, used, sent, bytes, event_fd);
   return handled;
 }
 
@@ -489,12 +488,7 @@ std::uint32_t RingQueue::Commit(const std::uint32_t* lengths, std::uint32_t coun
   reserved_ = 0;
   double* c = counters_;
   if (n < count) c[kRingFull] += static_cast<double>(count - n);
-  if (n == 0) return 0;
-  ring_.Head().store(static_cast<std::uint16_t>(head + n), std::memory_order_release);
-  c[kPackets] += n;
-  c[kBytes] += static_cast<double>(bytes);
-  c[kBursts]++;
-  Signal(event_fd);
+  Publish(ring_.Head(), head, n, n, bytes, event_fd);
   return n;
 }
 

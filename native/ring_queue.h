@@ -144,6 +144,10 @@ class RingQueue {
   void NoteBadIndex();
   std::uint32_t TransmitClient(const TxSource& packets, int event_fd);
   std::uint32_t TransmitServer(const TxSource& packets, int event_fd);
+  // Stores the producer index past `slots` new slots (release: the descriptors and data written
+  // before it become the peer's), counts what was sent and signals once per burst.
+  void Publish(std::atomic_ref<std::uint16_t> index, std::uint16_t from, std::uint32_t slots,
+               std::uint32_t packets, std::uint64_t bytes, int event_fd);
   void Signal(int event_fd);
 
   Kind kind_ = Kind::kClientTx;
