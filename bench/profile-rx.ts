@@ -1,13 +1,22 @@
 /**
- * Profiles the receive path against testpmd txonly (64 B) for 4 s:
+ * Profiles the receive path against testpmd txonly (client, forwarding on CPU 1):
  *   taskset -c 0 node --cpu-prof --cpu-prof-dir=prof -r ts-node/register/transpile-only bench/profile-rx.ts
- * `ZC=1` receives with zeroCopyRx. Prints the packet count; open the .cpuprofile in DevTools.
+ * Environment: `ZC=1` receives with zeroCopyRx, `PACKET=1` with `rx()`; `SIZE` frame bytes [64];
+ * `SECS` measured seconds [4]; `HOLD=n` keeps the last n bursts alive (a subscriber that holds
+ * packets). Prints the rate, the GC pauses (perf_hooks) and memory, one JSON line; add
+ * `--trace-gc` to see each GC and its reason, and open the .cpuprofile in DevTools.
  */
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { memif } from '../src/index';
-import { Testpmd } from '../test/helpers/testpmd';
+import type { Burst } from '../src/index';
 import { firstValueFrom, filter } from 'rxjs';
+import { generatorArgs, sleep, socketPath, testpmd } from './peers';
+
 const main = async () => {
-  const socket = `/tmp/prof-${process.pid}.sock`;
+  const size = Number(process.env.SIZE ?? 64);
+  const secs = Number(process.env.SECS ?? 4);
+  const hold = Number(process.env.HOLD ?? 0);
+  const socket = socketPath();
   const iface = memif({
     role: 'server',
     socket,
@@ -15,18 +24,61 @@ const main = async () => {
     zeroCopyRx: process.env.ZC === '1',
   });
   let n = 0;
-  iface.rxBursts().subscribe((b) => (n += b.count));
-  const tx = new Testpmd({
-    role: 'client',
-    socket,
-    forwardMode: 'txonly',
-    mainLcore: 0,
-    args: ['--txpkts=64', '--burst=32'],
+  const held: Burst[] = [];
+  const sub =
+    process.env.PACKET === '1'
+      ? iface.rx().subscribe(() => n++)
+      : iface.rxBursts().subscribe((b) => {
+          n += b.count;
+          if (hold > 0) {
+            held.push(b);
+            if (held.length > hold) held.shift();
+          }
+        });
+  const gc = { ms: 0, major: 0, minor: 0, on: false };
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if (!gc.on) continue;
+      gc.ms += e.duration;
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) gc.major++;
+      else gc.minor++;
+    }
   });
+  obs.observe({ entryTypes: ['gc'] });
+  const tx = testpmd('client', socket, 'txonly', 1, generatorArgs(size));
   await firstValueFrom(iface.state$.pipe(filter((s) => s.status === 'connected')));
-  await new Promise((r) => setTimeout(r, 4000));
+  await sleep(700);
+  const m0 = process.memoryUsage();
+  const n0 = n;
+  const t0 = performance.now();
+  const c0 = process.cpuUsage();
+  gc.on = true;
+  await sleep(secs * 1000);
+  const wall = performance.now() - t0;
+  const cpu = process.cpuUsage(c0);
+  const got = n - n0;
+  await sleep(50);
+  gc.on = false;
+  const m1 = process.memoryUsage();
+  sub.unsubscribe();
   await tx.stop();
   await iface.close();
-  console.log('packets', n);
+  await tx.closed;
+  obs.disconnect();
+  const mib = (b: number) => Math.round(b / 1048576);
+  console.log(
+    JSON.stringify({
+      size,
+      mpps: +(got / wall / 1000).toFixed(2),
+      gcShare: +((100 * gc.ms) / wall).toFixed(1),
+      major: gc.major,
+      minor: gc.minor,
+      cpu: +((cpu.user + cpu.system) / 1000 / wall).toFixed(2),
+      rss: `${mib(m0.rss)}->${mib(m1.rss)}`,
+      heap: `${mib(m0.heapUsed)}->${mib(m1.heapUsed)}`,
+      external: `${mib(m0.external + m0.arrayBuffers)}->${mib(m1.external + m1.arrayBuffers)}`,
+    }),
+  );
 };
 void main();

@@ -2,7 +2,6 @@
 
 #include <sys/mman.h>
 
-#include <cstdint>
 #include <cstdlib>
 #include <vector>
 
@@ -13,19 +12,15 @@ namespace {
 // Must match SLAB_TOTAL in src/streams/rx-port.ts: 4 MiB of packet bytes and two index arrays of
 // 64 Ki u32 entries.
 constexpr std::size_t kSlabBytes = 4 * 1024 * 1024 + 2 * 64 * 1024 * 4;
-// Free slabs kept for reuse (more go back to the allocator): enough for the slabs out between
-// two GCs, see kUncounted.
+// Slabs out at once. In steady state about 8 are out (see Nudge); more are out while a
+// subscriber keeps packets past a second scavenge (those slabs are promoted and come back only
+// after a full GC). Beyond the cap the caller allocates in JS, where V8 frees memory itself:
+// pool memory stays bounded (32 x 4.5 MiB) whatever a subscriber holds.
+constexpr std::size_t kMaxOut = 32;
+// Free slabs kept for reuse (more go back to the system): the steady state's working set.
 constexpr std::size_t kMaxFree = 16;
-// Slabs out at once. A slab comes back only after a full GC and then a turn of the event loop
-// (Node runs external-buffer finalizers as immediates); where slabs are used up faster than
-// that (large packets at a high rate), more would pile up out of reach, so beyond this the
-// caller allocates in JS, where V8 frees memory itself.
-constexpr std::size_t kMaxOut = 16;
-// Slabs out at once that V8 is told are not new memory. V8 counts every ArrayBuffer's bytes as
-// fresh external memory and starts a full GC every few slabs for it; a reused slab is not
-// fresh, so up to this many are taken off that count again (memory stays bounded: beyond it,
-// slabs count as usual and the GC that frees them comes as it would).
-constexpr std::size_t kUncounted = 12;
+// A JS-allocated ArrayBuffer this small costs nothing; what matters is the check it runs (Nudge).
+constexpr std::size_t kNudgeBytes = 1;
 
 // Slabs are mapped and unmapped whole: memory given back leaves the process at once (a malloc
 // heap would keep its high-water mark).
@@ -43,14 +38,7 @@ void UnmapSlab(void* data) {
 struct Pool {
   std::vector<void*> free;
   std::size_t out = 0;
-  std::size_t uncounted = 0;
   bool closed = false;
-};
-
-// The finalizer's hint: the pool, and whether V8's count was adjusted for this slab.
-struct Lease {
-  Pool* pool;
-  bool uncounted;
 };
 
 void DeleteIfDone(Pool* pool) {
@@ -58,18 +46,18 @@ void DeleteIfDone(Pool* pool) {
 }
 
 // The ArrayBuffer is gone: its memory is no longer reachable from JS.
+//
+// V8's count of external memory is left as V8 keeps it: a slab's bytes from its ArrayBuffer's
+// creation until its sweep, like any ArrayBuffer. The pool once took reused slabs off that count
+// and put them back here, but V8 takes a slab off (at its sweep) before this runs, and each such
+// dip lowers the level V8 measures growth from (Node 20: the soft limit follows the lowest count
+// since the last full GC), so putting slabs back started full GCs for "external memory
+// pressure"; newer V8 also aborts when the count would go below zero. With slabs that die young
+// the honest count stays low: ~8 slabs (36 MiB) out between scavenges, under the 64 MiB of
+// growth that starts a full GC, and slabs a subscriber keeps still bring the full GC that
+// returns them.
 void ReturnSlab(napi_env env, void* data, void* hint) {
-  auto* lease = static_cast<Lease*>(hint);
-  Pool* pool = lease->pool;
-  if (lease->uncounted) {
-    pool->uncounted--;
-    // V8 subtracts the buffer's bytes as it frees it: give back what was taken off.
-    if (!pool->closed) {
-      std::int64_t ignored = 0;
-      napi_adjust_external_memory(env, static_cast<std::int64_t>(kSlabBytes), &ignored);
-    }
-  }
-  delete lease;
+  auto* pool = static_cast<Pool*>(hint);
   pool->out--;
   if (!pool->closed && pool->free.size() < kMaxFree) {
     pool->free.push_back(data);
@@ -87,36 +75,44 @@ void ClosePool(void* arg) {
   DeleteIfDone(pool);
 }
 
+// Lets V8 weigh the young ArrayBuffer bytes. A slab dropped before it lives through two
+// scavenges dies young, and a scavenge (~0.15 ms) frees it. But V8 starts a scavenge for
+// ArrayBuffer bytes only when JS allocates an ArrayBuffer (once the young ones hold 32 MiB,
+// twice its largest semi-space) or when new space is full, and copy-mode receive allocates
+// almost nothing else: without this, slabs waited for a full GC (~3 ms each, 40 a second at
+// 1500 B) and the pool ran dry in between. With it a scavenge comes every ~7 slabs, the current
+// slab lives through at most one and is not promoted, and ~8 slabs are out in steady state
+// (docs/architecture.md, "The hot path").
+void Nudge(napi_env env) {
+  void* data = nullptr;
+  napi_value ignored = nullptr;
+  // A failure (an exception pending) is reported by the call that follows.
+  napi_create_arraybuffer(env, kNudgeBytes, &data, &ignored);
+}
+
 Napi::Value TakeSlab(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto* pool = static_cast<Pool*>(info.Data());
+  Nudge(env);
   if (pool->out >= kMaxOut) return env.Undefined();
   void* data = nullptr;
-  const bool reused = !pool->free.empty();
-  if (reused) {
+  if (!pool->free.empty()) {
     data = pool->free.back();
     pool->free.pop_back();
   } else {
     data = MapSlab();
     if (data == nullptr) return env.Undefined();
   }
-  auto* lease = new Lease{pool, reused && pool->uncounted < kUncounted};
   napi_value buffer = nullptr;
   const napi_status status =
-      napi_create_external_arraybuffer(env, data, kSlabBytes, ReturnSlab, lease, &buffer);
+      napi_create_external_arraybuffer(env, data, kSlabBytes, ReturnSlab, pool, &buffer);
   if (status != napi_ok) {
-    delete lease;
     // napi_no_external_buffers_allowed (a V8 sandbox) or an exception pending: keep the memory.
     pool->free.push_back(data);
     if (status == napi_pending_exception) throw env.GetAndClearPendingException();
     return env.Undefined();
   }
   pool->out++;
-  if (lease->uncounted) {
-    pool->uncounted++;
-    std::int64_t ignored = 0;
-    napi_adjust_external_memory(env, -static_cast<std::int64_t>(kSlabBytes), &ignored);
-  }
   return Napi::Value(env, buffer);
 }
 

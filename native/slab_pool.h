@@ -10,7 +10,10 @@ namespace rxmemif {
 // copy-mode receive stops touching fresh memory in steady state. The free list is bounded and is
 // freed at environment teardown; slabs still out then are freed by their own finalizers.
 //
-// Returns undefined where external buffers are not allowed, or while 16 slabs are out (the caller
+// Each call also lets V8 start a scavenge when young ArrayBuffers hold enough bytes, so that
+// slabs dropped young come back without waiting for a full GC (see Nudge in slab_pool.cc).
+//
+// Returns undefined where external buffers are not allowed, or while 32 slabs are out (the caller
 // allocates in JS instead).
 Napi::Function DefineTakeSlab(Napi::Env env);
 
