@@ -75,6 +75,8 @@ const main = async () => {
       major: gc.major,
       minor: gc.minor,
       cpu: +((cpu.user + cpu.system) / 1000 / wall).toFixed(2),
+      cpuNsPerPacket: got > 0 ? Math.round(((cpu.user + cpu.system) * 1000) / got) : 0,
+      gcNsPerPacket: got > 0 ? Math.round((gc.ms * 1e6) / got) : 0,
       rss: `${mib(m0.rss)}->${mib(m1.rss)}`,
       heap: `${mib(m0.heapUsed)}->${mib(m1.heapUsed)}`,
       external: `${mib(m0.external + m0.arrayBuffers)}->${mib(m1.external + m1.arrayBuffers)}`,
