@@ -43,35 +43,46 @@ const newSlab = (): ArrayBuffer => {
  * subscriber holds is ever overwritten.
  */
 class Slabs {
-  private data = EMPTY_BYTES;
-  private used = 0;
-  private offsets = EMPTY_INDEX;
-  private lengths = EMPTY_INDEX;
+  /** The current slab's packet bytes; the next call writes from `at`. */
+  data = EMPTY_BYTES;
+  at = 0;
+  /** The RX_BURST index entries the next call writes (fresh views after each commit). */
+  offsets = EMPTY_INDEX;
+  lengths = EMPTY_INDEX;
+  private allOffsets = EMPTY_INDEX;
+  private allLengths = EMPTY_INDEX;
   private entries = 0;
 
-  /** Room for one call: at least MAX_PACKET bytes and RX_BURST index entries. */
-  reserve(): { data: Uint8Array; at: number; offsets: Uint32Array; lengths: Uint32Array } {
-    if (this.data.length - this.used < MAX_PACKET || INDEX_ENTRIES - this.entries < RX_BURST) {
+  /**
+   * Room for one call: at least MAX_PACKET bytes and RX_BURST index entries. Allocates nothing
+   * unless the last call used some (a poll that finds the ring empty costs no garbage).
+   */
+  reserve(): this {
+    if (this.data.length - this.at < MAX_PACKET || INDEX_ENTRIES - this.entries < RX_BURST) {
       const buffer = newSlab();
       this.data = new Uint8Array(buffer, 0, SLAB_BYTES);
-      this.offsets = new Uint32Array(buffer, SLAB_BYTES, INDEX_ENTRIES);
-      this.lengths = new Uint32Array(buffer, SLAB_BYTES + 4 * INDEX_ENTRIES, INDEX_ENTRIES);
-      this.used = 0;
+      this.allOffsets = new Uint32Array(buffer, SLAB_BYTES, INDEX_ENTRIES);
+      this.allLengths = new Uint32Array(buffer, SLAB_BYTES + 4 * INDEX_ENTRIES, INDEX_ENTRIES);
+      this.at = 0;
       this.entries = 0;
+      this.window();
     }
-    const e = this.entries;
-    return {
-      data: this.data,
-      at: this.used,
-      offsets: this.offsets.subarray(e, e + RX_BURST),
-      lengths: this.lengths.subarray(e, e + RX_BURST),
-    };
+    return this;
   }
 
   /** Marks what a call used: `count` entries and the bytes up to the end of its last packet. */
   commit(count: number, offsets: Uint32Array, lengths: Uint32Array): void {
+    if (count === 0) return;
     this.entries += count;
-    if (count > 0) this.used = offsets[count - 1] + lengths[count - 1];
+    this.at = offsets[count - 1] + lengths[count - 1];
+    // New views: the arrays of the call just made now belong to the burst handed out.
+    this.window();
+  }
+
+  private window(): void {
+    const e = this.entries;
+    this.offsets = this.allOffsets.subarray(e, e + RX_BURST);
+    this.lengths = this.allLengths.subarray(e, e + RX_BURST);
   }
 }
 
@@ -149,12 +160,21 @@ export class RxPort {
   private readCopy(): number {
     const q = this.queue;
     if (!q) return 0;
-    const room = this.slabs.reserve();
-    const n = q.receive(room.data, room.at, room.offsets, room.lengths, RX_BURST);
+    const slabs = this.slabs.reserve();
+    const { data, offsets, lengths } = slabs;
+    const n = q.receive(data, slabs.at, offsets, lengths, RX_BURST);
     if (n === 0) return 0;
-    this.slabs.commit(n, room.offsets, room.lengths);
+    slabs.commit(n, offsets, lengths);
+    // A full read hands out the call's own index views; a short one, views of its length.
+    const full = n === RX_BURST;
     this.subject.next(
-      new Burst(this.index, n, room.data, room.offsets.subarray(0, n), room.lengths.subarray(0, n)),
+      new Burst(
+        this.index,
+        n,
+        data,
+        full ? offsets : offsets.subarray(0, n),
+        full ? lengths : lengths.subarray(0, n),
+      ),
     );
     return n;
   }
@@ -162,13 +182,14 @@ export class RxPort {
   private readInPlace(): number {
     const q = this.queue;
     if (!q) return 0;
-    const room = this.slabs.reserve();
+    const slabs = this.slabs.reserve();
+    const slab = slabs.data;
     const { regions, offsets, lengths } = this.zc;
-    const n = q.peek(room.data, room.at, regions, offsets, lengths, RX_BURST);
+    const n = q.peek(slab, slabs.at, regions, offsets, lengths, RX_BURST);
     if (n === 0) return 0;
     const inSlab = regions[0] < 0;
-    if (inSlab) this.slabs.commit(n, offsets, lengths);
-    const data = inSlab ? room.data : this.regionViews[regions[0]];
+    if (inSlab) slabs.commit(n, offsets, lengths);
+    const data = inSlab ? slab : this.regionViews[regions[0]];
     try {
       // Views into the shared region are valid only while this emission runs.
       this.subject.next(
