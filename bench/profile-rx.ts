@@ -3,7 +3,8 @@
  *   taskset -c 0 node --cpu-prof --cpu-prof-dir=prof -r ts-node/register/transpile-only bench/profile-rx.ts
  * Environment: `ZC=1` receives with zeroCopyRx, `PACKET=1` with `rx()`; `SIZE` frame bytes [64];
  * `SECS` measured seconds [4]; `HOLD=n` keeps the last n bursts alive (a subscriber that holds
- * packets). Prints the rate, the GC pauses (perf_hooks) and memory, one JSON line; add
+ * packets). Prints the rate, CPU and GC per packet, the GC pauses (perf_hooks) and memory (RSS
+ * and heap once a second: a soak with a large `SECS`), one JSON line; add
  * `--trace-gc` to see each GC and its reason, and open the .cpuprofile in DevTools.
  */
 import { PerformanceObserver, constants } from 'node:perf_hooks';
@@ -46,7 +47,14 @@ const main = async () => {
     }
   });
   obs.observe({ entryTypes: ['gc'] });
-  const tx = testpmd('client', socket, 'txonly', 1, generatorArgs(size));
+  // `GEN_CPU=0` (and this process under `taskset -c 1`) swaps the CPUs on a shared machine.
+  const tx = testpmd(
+    'client',
+    socket,
+    'txonly',
+    process.env.GEN_CPU === '0' ? 0 : 1,
+    generatorArgs(size),
+  );
   await firstValueFrom(iface.state$.pipe(filter((s) => s.status === 'connected')));
   await sleep(700);
   const m0 = process.memoryUsage();
@@ -54,7 +62,14 @@ const main = async () => {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   gc.on = true;
+  // Memory sampled once a second: flat means the same at the end as after the first second.
+  const samples: { rss: number; heap: number }[] = [];
+  const sampler = setInterval(() => {
+    const m = process.memoryUsage();
+    samples.push({ rss: m.rss, heap: m.heapUsed });
+  }, 1000);
   await sleep(secs * 1000);
+  clearInterval(sampler);
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(c0);
   const got = n - n0;
@@ -77,7 +92,10 @@ const main = async () => {
       cpu: +((cpu.user + cpu.system) / 1000 / wall).toFixed(2),
       cpuNsPerPacket: got > 0 ? Math.round(((cpu.user + cpu.system) * 1000) / got) : 0,
       gcNsPerPacket: got > 0 ? Math.round((gc.ms * 1e6) / got) : 0,
+      packets: got,
       rss: `${mib(m0.rss)}->${mib(m1.rss)}`,
+      rssPerSecond: samples.map((x) => mib(x.rss)).join(' '),
+      heapPerSecond: samples.map((x) => mib(x.heap)).join(' '),
       heap: `${mib(m0.heapUsed)}->${mib(m1.heapUsed)}`,
       external: `${mib(m0.external + m0.arrayBuffers)}->${mib(m1.external + m1.arrayBuffers)}`,
     }),
