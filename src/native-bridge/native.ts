@@ -209,9 +209,9 @@ export interface NativeBinding {
   /**
    * Receive memory that is reused: an ArrayBuffer of `SLAB_TOTAL` bytes (rx-port.ts) from a
    * per-environment pool, returned to the pool by its finalizer once no view of it is reachable.
-   * Not zeroed (it holds earlier packets of this process). Undefined where external buffers are
-   * not allowed, or while 16 slabs are out (slabs come back only after a full GC); the caller
-   * then allocates in JS.
+   * Not zeroed (it holds earlier packets of this process). Each call also lets V8 scavenge young
+   * ArrayBuffers, so slabs dropped young come back without a full GC. Undefined where external
+   * buffers are not allowed, or while 32 slabs are out; the caller then allocates in JS.
    */
   takeSlab(): ArrayBuffer | undefined;
 }
