@@ -89,6 +89,27 @@ describe('native: receive slab pool (takeSlab)', () => {
     expect(refused, 'slabs refused').to.equal(0);
   });
 
+  it('does not run dry in a worker either (the pool and its scavenges are per environment)', async () => {
+    const addon =
+      process.env.RX_MEMIF_ADDON ?? path.resolve(__dirname, '../../build/Release/rx_memif.node');
+    const code = `
+      const { parentPort } = require('node:worker_threads');
+      const native = require(${JSON.stringify(addon)});
+      (async () => {
+        let refused = 0;
+        for (let i = 0; i < 100; i++) {
+          if (native.takeSlab() === undefined) refused++;
+          await new Promise((r) => setImmediate(r));
+        }
+        parentPort.postMessage(refused);
+      })();
+    `;
+    const worker = new Worker(code, { eval: true });
+    const refused = await new Promise<unknown>((r) => worker.once('message', r));
+    await new Promise((r) => worker.on('exit', r));
+    expect(refused, 'slabs refused in the worker').to.equal(0);
+  });
+
   it('a worker that exits with slabs out tears down cleanly', async () => {
     const addon =
       process.env.RX_MEMIF_ADDON ?? path.resolve(__dirname, '../../build/Release/rx_memif.node');
