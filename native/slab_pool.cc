@@ -47,15 +47,12 @@ void DeleteIfDone(Pool* pool) {
 
 // The ArrayBuffer is gone: its memory is no longer reachable from JS.
 //
-// V8's count of external memory is left as V8 keeps it: a slab's bytes from its ArrayBuffer's
-// creation until its sweep, like any ArrayBuffer. The pool once took reused slabs off that count
-// and put them back here, but V8 takes a slab off (at its sweep) before this runs, and each such
-// dip lowers the level V8 measures growth from (Node 20: the soft limit follows the lowest count
-// since the last full GC), so putting slabs back started full GCs for "external memory
-// pressure"; newer V8 also aborts when the count would go below zero. With slabs that die young
-// the honest count stays low: ~8 slabs (36 MiB) out between scavenges, under the 64 MiB of
-// growth that starts a full GC, and slabs a subscriber keeps still bring the full GC that
-// returns them.
+// V8's count of external memory is left as V8 keeps it (slab bytes from creation to sweep). Taking
+// reused slabs off it and putting them back here (an earlier design) made the count dip at each
+// sweep, before this runs; Node 20's soft limit follows the lowest count, so the put-backs started
+// full GCs, and newer V8 aborts on a count below zero. Counted honestly, the ~8 slabs out between
+// scavenges stay under the 64 MiB of growth that starts a full GC, while slabs a subscriber keeps
+// still bring the full GC that returns them (docs/architecture.md, "The hot path").
 void ReturnSlab(napi_env env, void* data, void* hint) {
   auto* pool = static_cast<Pool*>(hint);
   pool->out--;
