@@ -7,6 +7,8 @@
  * fast enough for a soak of 10^8 frames of up to 9000 bytes.
  */
 
+import { Burst } from '../streams/burst';
+
 export const GEN_ETHERTYPE = 0x88b5;
 const MAGIC = 0x52584d46; // "RXMF"
 export const MIN_GEN_SIZE = 34;
@@ -66,6 +68,41 @@ const putU32 = (d: Uint8Array, at: number, v: number): void => {
 const getU32 = (d: Uint8Array, at: number): number =>
   ((d[at] << 24) | (d[at + 1] << 16) | (d[at + 2] << 8) | d[at + 3]) >>> 0;
 
+/**
+ * Fillers up to this many bytes are copied and compared in a JS loop: for a 64-byte frame's 30
+ * bytes that is cheaper than the native call of `Buffer.copy`/`compare` (docs/tuning.md, gen).
+ */
+const LOOP_BYTES = 128;
+
+/** Writes the filler of frame `seq` (`n` bytes) at `d[at..]`. */
+const putFiller = (d: Uint8Array, at: number, seq: number, n: number): void => {
+  const p = pattern();
+  const from = fillerAt(seq);
+  if (n > LOOP_BYTES) {
+    p.copy(d, at, from, from + n);
+    return;
+  }
+  for (let k = 0; k < n; k++) d[at + k] = p[from + k];
+};
+
+/** Writes the fields of frame `seq` that change from frame to frame: sequence, size, filler. */
+const putVariable = (d: Uint8Array, at: number, size: number, seq: number): void => {
+  putU32(d, at + 22, Math.floor(seq / 2 ** 32));
+  putU32(d, at + 26, seq >>> 0);
+  putU32(d, at + 30, size);
+  putFiller(d, at + MIN_GEN_SIZE, seq, size - MIN_GEN_SIZE);
+};
+
+/** Writes the fields that are the same in every frame of a run (bytes 0..21) at `d[at..]`. */
+const putTemplate = (d: Uint8Array, at: number, runId: number, src: readonly number[]): void => {
+  d.fill(0xff, at, at + 6); // broadcast: any peer in any mode takes it
+  for (let i = 0; i < 6; i++) d[at + 6 + i] = src[i];
+  d[at + 12] = GEN_ETHERTYPE >>> 8;
+  d[at + 13] = GEN_ETHERTYPE & 0xff;
+  putU32(d, at + 14, MAGIC);
+  putU32(d, at + 18, runId);
+};
+
 /** Writes frame `seq` of `size` bytes at `frame[at..]` (which must hold them); no allocation. */
 export const writeGenFrame = (
   frame: Uint8Array,
@@ -75,18 +112,54 @@ export const writeGenFrame = (
   src: readonly number[],
   at = 0,
 ): void => {
-  frame.fill(0xff, at, at + 6); // broadcast: any peer in any mode takes it
-  for (let i = 0; i < 6; i++) frame[at + 6 + i] = src[i];
-  frame[at + 12] = GEN_ETHERTYPE >>> 8;
-  frame[at + 13] = GEN_ETHERTYPE & 0xff;
-  putU32(frame, at + 14, MAGIC);
-  putU32(frame, at + 18, runId);
-  putU32(frame, at + 22, Math.floor(seq / 2 ** 32));
-  putU32(frame, at + 26, seq >>> 0);
-  putU32(frame, at + 30, size);
-  const from = fillerAt(seq);
-  pattern().copy(frame, at + MIN_GEN_SIZE, from, from + size - MIN_GEN_SIZE);
+  putTemplate(frame, at, runId, src);
+  putVariable(frame, at, size, seq);
 };
+
+/**
+ * A reused pool of gen frames for a run, written a batch at a time as a {@link Burst} for
+ * `txBursts` (one native call, no staging copy). Slot `i` lies at `i * maxSize`; the bytes that
+ * are the same in every frame (MACs, EtherType, magic, run id) are written once, so a frame costs
+ * its sequence number, size and filler only. The caller rewrites the pool only once the last
+ * batch left it (`txReady$`): a backlog may still hold views of it.
+ */
+export class GenBatch {
+  readonly data: Uint8Array;
+  private readonly offsets: Uint32Array;
+  private readonly lengths: Uint32Array;
+  /** The burst of all the slots, reused when a batch fills the pool. */
+  private readonly full: Burst;
+
+  constructor(
+    readonly capacity: number,
+    private readonly maxSize: number,
+    private readonly min: number,
+    runId: number,
+    src: readonly number[],
+  ) {
+    this.data = new Uint8Array(capacity * maxSize);
+    this.offsets = new Uint32Array(capacity);
+    this.lengths = new Uint32Array(capacity);
+    for (let i = 0; i < capacity; i++) {
+      this.offsets[i] = i * maxSize;
+      putTemplate(this.data, i * maxSize, runId, src);
+    }
+    this.full = new Burst(0, capacity, this.data, this.offsets, this.lengths);
+  }
+
+  /** Writes frames `seq .. seq + n - 1` (n ≤ capacity) into the first `n` slots. */
+  fill(n: number, seq: number): Burst {
+    const { data, offsets, lengths, min, maxSize } = this;
+    for (let i = 0; i < n; i++) {
+      const size = min === maxSize ? min : genSize(seq + i, min, maxSize);
+      putVariable(data, offsets[i], size, seq + i);
+      lengths[i] = size;
+    }
+    return n === this.capacity
+      ? this.full
+      : new Burst(0, n, data, offsets.subarray(0, n), lengths.subarray(0, n));
+  }
+}
 
 /** True when `d[at..at + length)` starts like a gen frame (EtherType and magic). */
 const isGen = (d: Uint8Array, at: number, length: number): boolean =>
@@ -102,19 +175,37 @@ const seqAt = (d: Uint8Array, at: number): number =>
 /** True when the size field and the filler match the frame's length and sequence number. */
 const intact = (d: Uint8Array, at: number, length: number, seq: number): boolean => {
   if (getU32(d, at + 30) !== length) return false;
+  const p = pattern();
   const from = fillerAt(seq);
-  return (
-    pattern().compare(d, at + MIN_GEN_SIZE, at + length, from, from + length - MIN_GEN_SIZE) === 0
-  );
+  const n = length - MIN_GEN_SIZE;
+  if (n > LOOP_BYTES) return p.compare(d, at + MIN_GEN_SIZE, at + length, from, from + n) === 0;
+  const base = at + MIN_GEN_SIZE;
+  for (let k = 0; k < n; k++) if (d[base + k] !== p[from + k]) return false;
+  return true;
 };
 
 export type Verdict = { kind: 'ok'; seq: number } | { kind: 'foreign' } | { kind: 'corrupt' };
 
+/** {@link checkGenAt}: not a gen frame of this run. */
+export const FOREIGN = -1;
+/** {@link checkGenAt}: a gen frame of this run whose size field or filler is wrong. */
+export const CORRUPT = -2;
+
+/**
+ * Checks the returned frame at `d[at .. at + length)` from byte 12 on, with no object made: its
+ * sequence number when intact, else {@link FOREIGN} or {@link CORRUPT}.
+ */
+export const checkGenAt = (d: Uint8Array, at: number, length: number, runId: number): number => {
+  if (!isGen(d, at, length) || runIdAt(d, at) !== runId) return FOREIGN;
+  const seq = seqAt(d, at);
+  return intact(d, at, length, seq) ? seq : CORRUPT;
+};
+
 /** Checks a returned frame from byte 12 on. `foreign` = not one of this run's frames. */
 export const checkGenFrame = (frame: Uint8Array, runId: number): Verdict => {
-  if (!isGen(frame, 0, frame.length) || runIdAt(frame, 0) !== runId) return { kind: 'foreign' };
-  const seq = seqAt(frame, 0);
-  return intact(frame, 0, frame.length, seq) ? { kind: 'ok', seq } : { kind: 'corrupt' };
+  const seq = checkGenAt(frame, 0, frame.length, runId);
+  if (seq === FOREIGN) return { kind: 'foreign' };
+  return seq === CORRUPT ? { kind: 'corrupt' } : { kind: 'ok', seq };
 };
 
 /** What {@link SequenceCheck} found. */
