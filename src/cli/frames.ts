@@ -58,49 +58,70 @@ export const genSize = (seq: number, min: number, max: number): number =>
 
 export const parseMac = (mac: string): number[] => mac.split(':').map((h) => parseInt(h, 16));
 
-const putU32 = (d: Uint8Array, at: number, v: number): void => {
-  d[at] = v >>> 24;
-  d[at + 1] = v >>> 16;
-  d[at + 2] = v >>> 8;
-  d[at + 3] = v;
-};
-
-const getU32 = (d: Uint8Array, at: number): number =>
-  ((d[at] << 24) | (d[at + 1] << 16) | (d[at + 2] << 8) | d[at + 3]) >>> 0;
-
 /**
- * Fillers up to this many bytes are copied and compared in a JS loop: for a 64-byte frame's 30
- * bytes that is cheaper than the native call of `Buffer.copy`/`compare` (docs/tuning.md, gen).
+ * Fillers up to this many bytes are copied and compared 4 bytes at a time through DataViews:
+ * for a 64-byte frame's 30 bytes that is cheaper than the native call of `Buffer.copy` or
+ * `compare` (docs/tuning.md, "rx-memif gen").
  */
 const LOOP_BYTES = 128;
 
-/** Writes the filler of frame `seq` (`n` bytes) at `d[at..]`. */
-const putFiller = (d: Uint8Array, at: number, seq: number, n: number): void => {
+let patternView: DataView | undefined;
+const patternDataView = (): DataView => {
+  if (patternView) return patternView;
   const p = pattern();
+  patternView = new DataView(p.buffer, p.byteOffset, p.byteLength);
+  return patternView;
+};
+
+/**
+ * A DataView of `d` (the whole array): the last one made, when `d` is the same array as last
+ * time (a burst's data, a pool), held weakly so that it keeps no memory alive.
+ */
+let lastArray: WeakRef<Uint8Array> | undefined;
+let lastView: WeakRef<DataView> | undefined;
+const viewOf = (d: Uint8Array): DataView => {
+  const cached = lastArray?.deref() === d ? lastView?.deref() : undefined;
+  if (cached !== undefined && cached.byteLength === d.byteLength) return cached;
+  const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
+  lastArray = new WeakRef(d);
+  lastView = new WeakRef(v);
+  return v;
+};
+
+/** Writes the filler of frame `seq` (`n` bytes) at `d[at..]` (`v` a DataView of `d`). */
+const putFiller = (d: Uint8Array, v: DataView, at: number, seq: number, n: number): void => {
   const from = fillerAt(seq);
   if (n > LOOP_BYTES) {
-    p.copy(d, at, from, from + n);
+    pattern().copy(d, at, from, from + n);
     return;
   }
-  for (let k = 0; k < n; k++) d[at + k] = p[from + k];
+  const p = patternDataView();
+  let k = 0;
+  for (; k + 4 <= n; k += 4) v.setUint32(at + k, p.getUint32(from + k));
+  for (; k < n; k++) v.setUint8(at + k, p.getUint8(from + k));
 };
 
 /** Writes the fields of frame `seq` that change from frame to frame: sequence, size, filler. */
-const putVariable = (d: Uint8Array, at: number, size: number, seq: number): void => {
-  putU32(d, at + 22, Math.floor(seq / 2 ** 32));
-  putU32(d, at + 26, seq >>> 0);
-  putU32(d, at + 30, size);
-  putFiller(d, at + MIN_GEN_SIZE, seq, size - MIN_GEN_SIZE);
+const putVariable = (d: Uint8Array, v: DataView, at: number, size: number, seq: number): void => {
+  v.setUint32(at + 22, Math.floor(seq / 2 ** 32));
+  v.setUint32(at + 26, seq >>> 0);
+  v.setUint32(at + 30, size);
+  putFiller(d, v, at + MIN_GEN_SIZE, seq, size - MIN_GEN_SIZE);
 };
 
 /** Writes the fields that are the same in every frame of a run (bytes 0..21) at `d[at..]`. */
-const putTemplate = (d: Uint8Array, at: number, runId: number, src: readonly number[]): void => {
+const putTemplate = (
+  d: Uint8Array,
+  v: DataView,
+  at: number,
+  runId: number,
+  src: readonly number[],
+): void => {
   d.fill(0xff, at, at + 6); // broadcast: any peer in any mode takes it
   for (let i = 0; i < 6; i++) d[at + 6 + i] = src[i];
-  d[at + 12] = GEN_ETHERTYPE >>> 8;
-  d[at + 13] = GEN_ETHERTYPE & 0xff;
-  putU32(d, at + 14, MAGIC);
-  putU32(d, at + 18, runId);
+  v.setUint16(at + 12, GEN_ETHERTYPE);
+  v.setUint32(at + 14, MAGIC);
+  v.setUint32(at + 18, runId);
 };
 
 /** Writes frame `seq` of `size` bytes at `frame[at..]` (which must hold them); no allocation. */
@@ -112,8 +133,16 @@ export const writeGenFrame = (
   src: readonly number[],
   at = 0,
 ): void => {
-  putTemplate(frame, at, runId, src);
-  putVariable(frame, at, size, seq);
+  if (at + size > frame.length) {
+    // Only what fits (a short buffer): through a scratch frame.
+    const whole = new Uint8Array(size);
+    writeGenFrame(whole, size, seq, runId, src);
+    frame.set(whole.subarray(0, Math.max(0, frame.length - at)), at);
+    return;
+  }
+  const v = viewOf(frame);
+  putTemplate(frame, v, at, runId, src);
+  putVariable(frame, v, at, size, seq);
 };
 
 /**
@@ -125,6 +154,7 @@ export const writeGenFrame = (
  */
 export class GenBatch {
   readonly data: Uint8Array;
+  private readonly view: DataView;
   private readonly offsets: Uint32Array;
   private readonly lengths: Uint32Array;
   /** The burst of all the slots, reused when a batch fills the pool. */
@@ -138,21 +168,22 @@ export class GenBatch {
     src: readonly number[],
   ) {
     this.data = new Uint8Array(capacity * maxSize);
+    this.view = new DataView(this.data.buffer);
     this.offsets = new Uint32Array(capacity);
     this.lengths = new Uint32Array(capacity);
     for (let i = 0; i < capacity; i++) {
       this.offsets[i] = i * maxSize;
-      putTemplate(this.data, i * maxSize, runId, src);
+      putTemplate(this.data, this.view, i * maxSize, runId, src);
     }
     this.full = new Burst(0, capacity, this.data, this.offsets, this.lengths);
   }
 
   /** Writes frames `seq .. seq + n - 1` (n ≤ capacity) into the first `n` slots. */
   fill(n: number, seq: number): Burst {
-    const { data, offsets, lengths, min, maxSize } = this;
+    const { data, view, offsets, lengths, min, maxSize } = this;
     for (let i = 0; i < n; i++) {
       const size = min === maxSize ? min : genSize(seq + i, min, maxSize);
-      putVariable(data, offsets[i], size, seq + i);
+      putVariable(data, view, offsets[i], size, seq + i);
       lengths[i] = size;
     }
     return n === this.capacity
@@ -161,26 +192,26 @@ export class GenBatch {
   }
 }
 
-/** True when `d[at..at + length)` starts like a gen frame (EtherType and magic). */
-const isGen = (d: Uint8Array, at: number, length: number): boolean =>
+/** True when the frame at `at` (of `length` bytes) starts like a gen frame (EtherType, magic). */
+const isGen = (v: DataView, at: number, length: number): boolean =>
   length >= MIN_GEN_SIZE &&
-  d[at + 12] === GEN_ETHERTYPE >>> 8 &&
-  d[at + 13] === (GEN_ETHERTYPE & 0xff) &&
-  getU32(d, at + 14) === MAGIC;
+  v.getUint16(at + 12) === GEN_ETHERTYPE &&
+  v.getUint32(at + 14) === MAGIC;
 
-const runIdAt = (d: Uint8Array, at: number): number => getU32(d, at + 18);
-const seqAt = (d: Uint8Array, at: number): number =>
-  getU32(d, at + 22) * 2 ** 32 + getU32(d, at + 26);
+const seqAt = (v: DataView, at: number): number =>
+  v.getUint32(at + 22) * 2 ** 32 + v.getUint32(at + 26);
 
 /** True when the size field and the filler match the frame's length and sequence number. */
-const intact = (d: Uint8Array, at: number, length: number, seq: number): boolean => {
-  if (getU32(d, at + 30) !== length) return false;
-  const p = pattern();
+const intact = (d: Uint8Array, v: DataView, at: number, length: number, seq: number): boolean => {
+  if (v.getUint32(at + 30) !== length) return false;
   const from = fillerAt(seq);
   const n = length - MIN_GEN_SIZE;
-  if (n > LOOP_BYTES) return p.compare(d, at + MIN_GEN_SIZE, at + length, from, from + n) === 0;
   const base = at + MIN_GEN_SIZE;
-  for (let k = 0; k < n; k++) if (d[base + k] !== p[from + k]) return false;
+  if (n > LOOP_BYTES) return pattern().compare(d, base, at + length, from, from + n) === 0;
+  const p = patternDataView();
+  let k = 0;
+  for (; k + 4 <= n; k += 4) if (v.getUint32(base + k) !== p.getUint32(from + k)) return false;
+  for (; k < n; k++) if (v.getUint8(base + k) !== p.getUint8(from + k)) return false;
   return true;
 };
 
@@ -191,14 +222,27 @@ export const FOREIGN = -1;
 /** {@link checkGenAt}: a gen frame of this run whose size field or filler is wrong. */
 export const CORRUPT = -2;
 
+/** Reads the frame at `d[at .. at + length)`: -1 when it is no gen frame, else its run id. */
+const runIdOf = (d: Uint8Array, v: DataView, at: number, length: number): number =>
+  isGen(v, at, length) ? v.getUint32(at + 18) : -1;
+
 /**
  * Checks the returned frame at `d[at .. at + length)` from byte 12 on, with no object made: its
- * sequence number when intact, else {@link FOREIGN} or {@link CORRUPT}.
+ * sequence number when intact, else {@link FOREIGN} or {@link CORRUPT}. `v`, a DataView of the
+ * whole of `d`, may be given by a caller that checks many frames of the same `d` (a burst).
  */
-export const checkGenAt = (d: Uint8Array, at: number, length: number, runId: number): number => {
-  if (!isGen(d, at, length) || runIdAt(d, at) !== runId) return FOREIGN;
-  const seq = seqAt(d, at);
-  return intact(d, at, length, seq) ? seq : CORRUPT;
+export const checkGenAt = (
+  d: Uint8Array,
+  at: number,
+  length: number,
+  runId: number,
+  v?: DataView,
+): number => {
+  if (length < MIN_GEN_SIZE || at + length > d.length) return FOREIGN;
+  const view = v ?? viewOf(d);
+  if (runIdOf(d, view, at, length) !== runId) return FOREIGN;
+  const seq = seqAt(view, at);
+  return intact(d, view, at, length, seq) ? seq : CORRUPT;
 };
 
 /** Checks a returned frame from byte 12 on. `foreign` = not one of this run's frames. */
@@ -256,19 +300,20 @@ export class SequenceCheck {
   /** Checks the frame at `data[at .. at + length)`, received on `queue`. */
   take(data: Uint8Array, at: number, length: number, queue = 0): void {
     const t = this.tally;
-    if (!isGen(data, at, length)) {
+    const v = length >= MIN_GEN_SIZE && at + length <= data.length ? viewOf(data) : undefined;
+    const runId = v === undefined ? -1 : runIdOf(data, v, at, length);
+    if (v === undefined || runId < 0) {
       t.foreign++;
       return;
     }
-    const runId = runIdAt(data, at);
     if (this.runId === undefined) this.runId = runId;
     else if (runId !== this.runId) {
       t.foreign++;
       return;
     }
-    const seq = seqAt(data, at);
+    const seq = seqAt(v, at);
     const expected = this.next[queue] ?? 0;
-    if (!intact(data, at, length, seq)) {
+    if (!intact(data, v, at, length, seq)) {
       t.corrupt++;
       // Damage to the payload takes its place in the sequence; a damaged sequence number is
       // not trusted (the next intact frame then shows the gap).

@@ -117,7 +117,9 @@ export const gen = async (args: string[]): Promise<number> => {
   // One way, the run ends by itself (all sent, or the link went down).
   const secs = runSeconds(values) ?? (oneWay ? undefined : count === undefined ? 10 : 60);
   const session = new Session(
-    { ...interfaceOptions(values), lossless: count !== undefined },
+    // Returns are checked during their emission and never kept: they can be read in place in
+    // the shared memory, without the receive copy (docs/tuning.md, "Receive: zeroCopyRx").
+    { ...interfaceOptions(values), lossless: count !== undefined, zeroCopyRx: true },
     values.json === true,
   );
   const { iface } = session;
@@ -203,8 +205,9 @@ const countReturns = (r: Run, b: Burst, onSeq?: (seq: number) => void): void => 
   const { data, offsets, lengths } = b;
   if (data.length === 0) return; // a zero-copy burst whose region is gone
   const t = r.tally;
+  const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
   for (let i = 0; i < b.count; i++) {
-    const seq = checkGenAt(data, offsets[i], lengths[i], r.runId);
+    const seq = checkGenAt(data, offsets[i], lengths[i], r.runId, v);
     if (seq >= 0) {
       t.received++;
       onSeq?.(seq);
