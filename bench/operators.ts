@@ -178,6 +178,14 @@ perPacket(
 );
 perPacket('map(popVlan)', map(popVlan), tagged, true);
 perPacket(
+  'map(setIpv4Checksum)',
+  map((f: Uint8Array) => setIpv4Checksum(f)),
+);
+perPacket(
+  'map(setL4Checksum)',
+  map((f: Uint8Array) => setL4Checksum(f)),
+);
+perPacket(
   'icmpResponder (not for it)',
   icmpResponder({ ip: '10.9.9.9', mac: '02:00:00:00:00:09' }),
 );
