@@ -135,6 +135,7 @@ export const writeGenFrame = (
 ): void => {
   if (at + size > frame.length) {
     // Only what fits (a short buffer): through a scratch frame.
+    if (at >= frame.length) return;
     const whole = new Uint8Array(size);
     writeGenFrame(whole, size, seq, runId, src);
     frame.set(whole.subarray(0, Math.max(0, frame.length - at)), at);
