@@ -48,6 +48,7 @@ import {
 } from '../src/index';
 import { concat, ethernet, ipv4Header, udp } from '../test/operators/build';
 import { Testpmd } from '../test/helpers/testpmd';
+import { compileTree } from './compile-tree';
 import { writeSection } from './results-file';
 
 const N = 2048;
@@ -177,6 +178,14 @@ perPacket(
 );
 perPacket('map(popVlan)', map(popVlan), tagged, true);
 perPacket(
+  'map(setIpv4Checksum)',
+  map((f: Uint8Array) => setIpv4Checksum(f)),
+);
+perPacket(
+  'map(setL4Checksum)',
+  map((f: Uint8Array) => setL4Checksum(f)),
+);
+perPacket(
   'icmpResponder (not for it)',
   icmpResponder({ ip: '10.9.9.9', mac: '02:00:00:00:00:09' }),
 );
@@ -214,30 +223,45 @@ const medianRxPps = (output: string): number => {
   return steady.length ? steady[Math.floor(steady.length / 2)] : 0;
 };
 
-/** One run: our CLI as server on CPU 0, a testpmd flowgen client forwarding on CPU 1. */
-const serve = async (args: string[], secs: number) => {
+const root = path.resolve(__dirname, '..');
+
+/**
+ * One run: our CLI as server on CPU 0, a testpmd flowgen client forwarding on CPU 1. The CLI
+ * runs from `tree`, the sources as plain JS: under ts-node the TypeScript compiler would sit in
+ * its heap, and every full collection would mark it too (see bench/compile-tree.ts).
+ */
+const serve = async (tree: string, args: string[], secs: number) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rxm-ops-'));
   const socket = path.join(dir, 'memif.sock');
-  const root = path.resolve(__dirname, '..');
+  const run =
+    `require(${JSON.stringify(path.join(tree, 'src', 'cli', 'main.js'))})` +
+    '.main(process.argv.slice(1)).then((c) => { process.exitCode = c; })';
   const child = spawn(
     'taskset',
-    [
-      '-c',
-      '0',
-      process.execPath,
-      '--cpu-prof',
-      `--cpu-prof-dir=${dir}`,
-      '-r',
-      'ts-node/register/transpile-only',
-      'src/cli/main.ts',
-    ].concat(args, ['--role', 'server', '--socket', socket, '--secs', '600', '--json']),
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    ['-c', '0', process.execPath, '--cpu-prof', `--cpu-prof-dir=${dir}`, '-e', run].concat(args, [
+      '--role',
+      'server',
+      '--socket',
+      socket,
+      '--secs',
+      '600',
+      '--json',
+    ]),
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        NODE_PATH: path.join(root, 'node_modules'),
+        RX_MEMIF_ADDON: path.join(root, 'build', 'Release', 'rx_memif.node'),
+      },
+    },
   );
   let out = '';
   child.stdout.on('data', (b: Buffer) => (out += b.toString()));
   child.stderr.on('data', (b: Buffer) => (out += b.toString()));
   const closed = new Promise((r) => child.on('close', r));
-  // Our server listens first (ts-node takes a few seconds to start it here).
+  // Our server listens first.
   for (let i = 0; i < 600 && !/"status":"listening"|listening/.test(out); i++) await sleep(100);
   const peer = new Testpmd({
     role: 'client',
@@ -312,6 +336,7 @@ const profileShare = (dir: string): { busyMs: number; ownMs: number } => {
 const respondVsEcho = async (): Promise<void> => {
   const secs = Number(process.env.BENCH_SECS ?? 5);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+  const tree = compileTree(root, ['src']);
   const runs: {
     name: string;
     pps: number;
@@ -325,7 +350,7 @@ const respondVsEcho = async (): Promise<void> => {
       ['echo', ['echo']],
       ['respond --echo-other', ['respond', '--ip', '192.0.2.1/24', '--echo-other']],
     ] as const) {
-      const m = await serve([...args], secs);
+      const m = await serve(tree, [...args], secs);
       console.log(name, m);
       runs.push({ name, ...m });
     }
@@ -353,6 +378,7 @@ const respondVsEcho = async (): Promise<void> => {
     `respond --echo-other / echo, rate: **${ratio.toFixed(2)}**.`,
   ];
   console.log(lines.join('\n'));
+  fs.rmSync(tree, { recursive: true, force: true });
   if (process.env.BENCH_NO_WRITE === undefined) writeSection('operators-respond', lines);
 };
 

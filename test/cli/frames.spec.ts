@@ -1,8 +1,12 @@
 import { expect } from 'chai';
 import {
+  CORRUPT,
+  FOREIGN,
+  GenBatch,
   MAX_GEN_SIZE,
   MIN_GEN_SIZE,
   SequenceCheck,
+  checkGenAt,
   checkGenFrame,
   genSize,
   writeGenFrame,
@@ -35,6 +39,40 @@ describe('cli: gen frames (frames.ts)', () => {
     expect(checkGenFrame(pool.subarray(150, 250), RUN)).to.deep.equal({ kind: 'ok', seq: 7 });
     expect(pool.subarray(0, 150).every((b) => b === 0xaa)).to.equal(true);
     expect(pool.subarray(250).every((b) => b === 0xaa)).to.equal(true);
+  });
+
+  it('GenBatch writes the frames writeGenFrame writes, batch after batch, sizes mixed', () => {
+    const batch = new GenBatch(8, 200, 60, RUN, SRC);
+    for (const seq of [0, 8, 2 ** 32 - 3]) {
+      const b = batch.fill(seq === 8 ? 8 : 5, seq);
+      expect(b.count).to.equal(seq === 8 ? 8 : 5);
+      for (let i = 0; i < b.count; i++) {
+        const size = genSize(seq + i, 60, 200);
+        expect(b.lengths[i]).to.equal(size);
+        expect([...b.packet(i)]).to.deep.equal([...frame(seq + i, size)]);
+        expect(checkGenAt(b.data, b.offsets[i], b.lengths[i], RUN)).to.equal(seq + i);
+      }
+    }
+  });
+
+  it('checkGenAt: sequence number, FOREIGN or CORRUPT, with or without a DataView of the data', () => {
+    const data = new Uint8Array(400);
+    writeGenFrame(data, 64, 5, RUN, SRC, 10);
+    writeGenFrame(data, 200, 6, RUN, SRC, 100);
+    const v = new DataView(data.buffer);
+    expect(checkGenAt(data, 10, 64, RUN, v)).to.equal(5);
+    expect(checkGenAt(data, 100, 200, RUN)).to.equal(6);
+    expect(checkGenAt(data, 10, 64, RUN + 1, v)).to.equal(FOREIGN);
+    expect(checkGenAt(data, 100, 400, RUN)).to.equal(FOREIGN); // past the end of the data
+    data[100 + 150] ^= 1;
+    expect(checkGenAt(data, 100, 200, RUN, v)).to.equal(CORRUPT);
+  });
+
+  it('writes only what fits into a short buffer', () => {
+    const short = new Uint8Array(50);
+    writeGenFrame(short, 64, 9, RUN, SRC);
+    expect([...short]).to.deep.equal([...frame(9, 64).subarray(0, 50)]);
+    writeGenFrame(short, 64, 9, RUN, SRC, 60); // nothing fits
   });
 
   it('catches any single changed byte from byte 12 on (bytes 0..11, the MACs, are not checked)', () => {

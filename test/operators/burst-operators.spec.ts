@@ -242,6 +242,34 @@ describe('operators: burst operators agree with the per-packet ones', () => {
     ]);
   });
 
+  it('a burst kept in part stays whole when a sink feeds a burst that fills the index slab', () => {
+    // Each burst takes its index entries at its first drop; the nested one (5000 entries) does
+    // not fit in what is left of the 8192-entry slab and gets a new one: the outer burst's kept
+    // packets must stay in the slab it wrote them to.
+    const src = new Subject<Burst>();
+    const many = (n: number, udpAt: number) =>
+      burstOf(
+        ...Array.from({ length: n }, (_, i) => [...(i % 2 === udpAt ? VLAN_UDP : ICMP_ECHO)]),
+      );
+    let fed = false;
+    const got: Burst[] = [];
+    src
+      .pipe(
+        filterBurst(ipProto('udp'), {
+          onDrop: () => {
+            if (!fed) {
+              fed = true;
+              src.next(many(5000, 0));
+            }
+          },
+        }),
+      )
+      .subscribe((b) => got.push(b));
+    src.next(many(5000, 1));
+    expect(got.map((b) => b.count)).to.deep.equal([2500, 2500]);
+    for (const b of got) for (const p of b) expect([...p]).to.deep.equal([...VLAN_UDP]);
+  });
+
   it('emits nothing for a burst whose memory is gone (zero-copy, interface closed)', () => {
     const gone = new Burst(0, 2, new Uint8Array(0), Uint32Array.of(0, 64), Uint32Array.of(64, 64));
     for (const op of [swapMacsBurst(), pushVlanBurst(1), filterBurst(ipProto('udp'))])

@@ -13,7 +13,9 @@ import {
   verifyL4Checksum,
   type ParsedPacket,
 } from '../../src/streams/operators';
+import { parseNetwork } from '../../src/streams/operators/parse-packet';
 import { concat, ethernet, icmp, ipv4Header, ipv6Header, udp } from './build';
+import { randomFrame } from './frames';
 import {
   ARP_REQUEST,
   FRAGMENT_1,
@@ -164,6 +166,23 @@ describe('operators: checksums', () => {
         },
       ),
       { numRuns: 1000 },
+    );
+  });
+  it('set* on a frame (one scan) write what they write on its parse, malformed frames untouched (fast-check)', () => {
+    fc.assert(
+      fc.property(randomFrame(), ({ frame, mode }) => {
+        const viaScan = frame.slice();
+        setIpv4Checksum(viaScan, mode);
+        const viaParse = frame.slice();
+        const n = parseNetwork(viaParse, mode);
+        if (n.kind === 'packet') setIpv4Checksum(n, mode);
+        expect([...viaScan]).to.deep.equal([...viaParse]);
+        setL4Checksum(viaScan, mode);
+        const p = parsePacket(viaParse, mode);
+        if (p.kind === 'packet') setL4Checksum(p, mode);
+        expect([...viaScan]).to.deep.equal([...viaParse]);
+      }),
+      { numRuns: 3000 },
     );
   });
 });

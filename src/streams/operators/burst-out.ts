@@ -46,6 +46,62 @@ export class BurstIndex {
   }
 }
 
+/**
+ * The packets an operator keeps of one burst, once it has dropped one: the index of the kept
+ * packets is written only from the first drop (packets before it are copied in then), so a burst
+ * that keeps every packet costs no index write and comes out as itself (see {@link keptOf}).
+ * Holds its own arrays and entries: a sink called in the middle of a burst may feed the same
+ * operator again.
+ */
+export class Kept {
+  private readonly O: Uint32Array;
+  private readonly L: Uint32Array;
+  private readonly w0: number;
+  private w: number;
+
+  constructor(
+    index: BurstIndex,
+    private readonly b: Burst,
+    first: number,
+  ) {
+    this.w0 = index.take(b.count);
+    this.O = index.offsets;
+    this.L = index.lengths;
+    this.O.set(b.offsets.subarray(0, first), this.w0);
+    this.L.set(b.lengths.subarray(0, first), this.w0);
+    this.w = this.w0 + first;
+  }
+
+  /** Keeps packet `d[o .. o + l)`. */
+  keep(o: number, l: number): void {
+    this.O[this.w] = o;
+    this.L[this.w] = l;
+    this.w++;
+  }
+
+  /** The burst of the kept packets (over the same data), or `undefined` when none was kept. */
+  burst(): Burst | undefined {
+    const k = this.w - this.w0;
+    if (k === 0) return undefined;
+    const end = this.w;
+    return new Burst(
+      this.b.queue,
+      k,
+      this.b.data,
+      this.O.subarray(this.w0, end),
+      this.L.subarray(this.w0, end),
+    );
+  }
+}
+
+/**
+ * What an operator loop that keeps some packets of `b` emits: `b` itself when it dropped none
+ * (`kept` never made), else the kept ones. The loop reads: on a kept packet `kept?.keep(o, l)`;
+ * on the first dropped packet `i`, `kept ??= new Kept(index, b, i)`.
+ */
+export const keptOf = (b: Burst, kept: Kept | undefined): Burst | undefined =>
+  kept === undefined ? b : kept.burst();
+
 /** Bytes for bursts that must be copied (a packet that grows): slices of never-reused slabs. */
 export class BurstData {
   data = new Uint8Array(0);

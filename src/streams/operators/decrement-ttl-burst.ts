@@ -1,5 +1,5 @@
 import type { OperatorFunction } from 'rxjs';
-import { BurstIndex, burstOperator } from './burst-out';
+import { BurstIndex, Kept, burstOperator, keptOf } from './burst-out';
 import { FrameScan, scanFrame } from './frame-scan';
 import { decrementScanned } from './ttl';
 import { sinkCallback } from './sink';
@@ -29,24 +29,17 @@ export const decrementTtlBurst = (
       if (d.length === 0) return undefined;
       const offsets = b.offsets;
       const lengths = b.lengths;
-      const w0 = index.take(n);
-      const O = index.offsets;
-      const L = index.lengths;
-      let w = w0;
+      let kept: Kept | undefined;
       for (let i = 0; i < n; i++) {
         const o = offsets[i];
         const l = lengths[i];
-        if (scanFrame(d, o, l, mode, s, true) && decrementScanned(d, s)) {
-          O[w] = o;
-          L[w] = l;
-          w++;
-          continue;
+        if (scanFrame(d, o, l, mode, s, true) && decrementScanned(d, s)) kept?.keep(o, l);
+        else {
+          kept ??= new Kept(index, b, i);
+          onDrop?.(d.subarray(o, o + l));
         }
-        onDrop?.(d.subarray(o, o + l));
       }
-      const k = w - w0;
-      if (k === n) return b;
-      return k === 0 ? undefined : index.commit(b.queue, d, w0, k);
+      return keptOf(b, kept);
     };
   });
 };

@@ -1,4 +1,4 @@
-import { BurstIndex, burstOperator } from './burst-out';
+import { BurstIndex, Kept, burstOperator, keptOf } from './burst-out';
 import { FrameScan, scanFrame } from './frame-scan';
 import { malformed, type ParsedPacket } from './packet';
 import { parsePacket } from './parse-packet';
@@ -43,24 +43,20 @@ export const filterBurst = (
       if (d.length === 0) return undefined; // a zero-copy burst whose region is gone
       const offsets = b.offsets;
       const lengths = b.lengths;
-      const w0 = index.take(n);
-      const O = index.offsets;
-      const L = index.lengths;
-      let w = w0;
+      let kept: Kept | undefined;
       for (let i = 0; i < n; i++) {
         const o = offsets[i];
         const l = lengths[i];
-        if (scanFrame(d, o, l, mode, s)) {
-          if (test(d, s)) {
-            O[w] = o;
-            L[w] = l;
-            w++;
-          } else onDrop?.(d.subarray(o, o + l));
-        } else onMalformed?.(malformed(d.subarray(o, o + l), s.reason, s.reasonOffset));
+        if (!scanFrame(d, o, l, mode, s)) {
+          kept ??= new Kept(index, b, i);
+          onMalformed?.(malformed(d.subarray(o, o + l), s.reason, s.reasonOffset));
+        } else if (test(d, s)) kept?.keep(o, l);
+        else {
+          kept ??= new Kept(index, b, i);
+          onDrop?.(d.subarray(o, o + l));
+        }
       }
-      const k = w - w0;
-      if (k === n) return b;
-      return k === 0 ? undefined : index.commit(b.queue, d, w0, k);
+      return keptOf(b, kept);
     };
   });
 };

@@ -1,6 +1,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
-import { BurstIndex } from './burst-out';
+import { BurstIndex, Kept, keptOf } from './burst-out';
 import { replierAt, type IcmpResponderOptions } from './icmp-responder';
+import { parseMac } from './mac';
 import { sinkCallback, type Sink } from './sink';
 import type { Burst } from '../burst';
 
@@ -25,11 +26,24 @@ export interface IcmpResponderBurstOptions extends Omit<IcmpResponderOptions, 'p
  *   .pipe(icmpResponderBurst({ ip: '10.0.0.1', mac: '02:fe:00:00:00:01', passThrough: tx }))
  *   .subscribe(tx);
  */
+/** The first byte of a MAC given as text, or -1 (none, or invalid: `replierAt` throws then). */
+const macFirstByte = (mac: string | undefined): number => {
+  if (mac === undefined) return -1;
+  try {
+    return parseMac(mac)[0];
+  } catch {
+    return -1;
+  }
+};
+
 export const icmpResponderBurst = (
   options: IcmpResponderBurstOptions,
 ): OperatorFunction<Burst, readonly Uint8Array[]> => {
   const reply = replierAt(options);
   const pass = sinkCallback(options.passThrough);
+  // The first byte of our MAC: most frames that are not for us differ there, and are decided
+  // in the loop without a call (the same test as the replier's, which makes the rest of it).
+  const m0 = (options.mode ?? 'ethernet') === 'ethernet' ? macFirstByte(options.mac) : -1;
   return (source) =>
     new Observable<readonly Uint8Array[]>((subscriber) => {
       const index = new BurstIndex();
@@ -39,25 +53,27 @@ export const icmpResponderBurst = (
           try {
             const n = b.count;
             const d = b.data;
+            if (d.length === 0) {
+              // A zero-copy burst whose region is gone: nothing to read, nothing answered.
+              pass?.(b);
+              return;
+            }
             const offsets = b.offsets;
             const lengths = b.lengths;
-            const w0 = index.take(n);
-            const O = index.offsets;
-            const L = index.lengths;
-            let w = w0;
+            let others: Kept | undefined;
             for (let i = 0; i < n; i++) {
               const o = offsets[i];
               const l = lengths[i];
-              const r = d.length === 0 ? undefined : reply(d, o, l);
-              if (r !== undefined) (replies ??= []).push(r);
+              const x = d[o];
+              const r = m0 >= 0 && x !== m0 && (x & 1) === 0 ? undefined : reply(d, o, l);
+              if (r === undefined) others?.keep(o, l);
               else {
-                O[w] = o;
-                L[w] = l;
-                w++;
+                others ??= new Kept(index, b, i);
+                (replies ??= []).push(r);
               }
             }
-            const k = w - w0;
-            if (pass && k > 0) pass(k === n ? b : index.commit(b.queue, d, w0, k));
+            const rest = keptOf(b, others);
+            if (pass && rest !== undefined) pass(rest);
           } catch (err) {
             subscriber.error(err);
             return;

@@ -1,7 +1,12 @@
 import { setU16 } from './bytes';
 import { internetChecksum, onesComplementSum } from './checksum';
+import { setIpv4Scanned } from './checksum-scanned';
+import { FrameScan, L3_IPV4, scanFrame } from './frame-scan';
 import { parseNetwork, parsePacket } from './parse-packet';
 import type { Ipv4Layer, LinkMode, ParsedPacket } from './packet';
+
+/** The scan of the set-checksum helpers (nothing they call can re-enter them). */
+const scratch = new FrameScan();
 
 /** A frame to parse (with its link mode), or a packet already parsed. */
 export type ChecksumTarget = Uint8Array | ParsedPacket;
@@ -62,7 +67,14 @@ export const setIpv4Checksum = (
   target: ChecksumTarget,
   mode: LinkMode = 'ethernet',
 ): Uint8Array => {
-  const frame = target instanceof Uint8Array ? target : target.frame;
+  if (target instanceof Uint8Array) {
+    // From one scan of the bytes, as setChecksumsBurst does: no parse result made.
+    const s = scratch;
+    if (scanFrame(target, 0, target.length, mode, s, true) && s.l3 === L3_IPV4)
+      setIpv4Scanned(target, s);
+    return target;
+  }
+  const frame = target.frame;
   const found = ipv4Of(target, mode);
   if (found) setU16(frame, found[1].offset + 10, compute(...found));
   return frame;

@@ -1,7 +1,12 @@
 import { setU16 } from './bytes';
 import { onesComplementSum } from './checksum';
+import { setL4Scanned } from './checksum-scanned';
+import { FrameScan, L3_IPV4, scanFrame, scanTransport } from './frame-scan';
 import { parsedOf, type ChecksumTarget } from './ipv4-checksum';
 import type { Ipv4Layer, Ipv6Layer, LinkMode, TransportLayer } from './packet';
+
+/** The scan of {@link setL4Checksum} (nothing it calls can re-enter it). */
+const scratch = new FrameScan();
 
 type Located = [Uint8Array, Ipv4Layer | Ipv6Layer, Exclude<TransportLayer, { kind: 'other' }>];
 
@@ -78,6 +83,17 @@ export const verifyL4Checksum = (
  * iface.rx().pipe(map((f) => setL4Checksum(swapMacs(f)))).subscribe(iface.tx());
  */
 export const setL4Checksum = (target: ChecksumTarget, mode: LinkMode = 'ethernet'): Uint8Array => {
+  if (target instanceof Uint8Array) {
+    // From one scan of the bytes, as setChecksumsBurst does: no parse result made.
+    const s = scratch;
+    if (
+      scanFrame(target, 0, target.length, mode, s, true) &&
+      s.l3 >= L3_IPV4 &&
+      scanTransport(target, s)
+    )
+      setL4Scanned(target, s);
+    return target;
+  }
   const at = locate(target, mode);
   if (at) setU16(at[0], at[2].offset + FIELD[at[2].kind], compute(at));
   return target instanceof Uint8Array ? target : target.frame;
