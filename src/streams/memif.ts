@@ -51,7 +51,7 @@ export const memif = (options: MemifOptions = {}): MemifInterface => {
   const native = loadNative();
   const scope = { serves: (_q: number): boolean => true };
   const dataPath = new DataPath(native, resolved, scope);
-  const hub = new WorkerHub(native, resolved, dataPath);
+  const hub = new WorkerHub(resolved, dataPath);
   scope.serves = hub.serves;
   const runtime = new InterfaceRuntime(native, resolved, hub);
   hub.follow(runtime.states);

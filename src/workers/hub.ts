@@ -1,5 +1,4 @@
 import type { Observable, Subscription } from 'rxjs';
-import type { NativeBinding } from '../native-bridge/native';
 import type { DataPathHooks, SharedMemory } from '../control/runtime';
 import type { ResolvedOptions } from '../control/options';
 import type { ConnectedState, ConnectionState } from '../control/state';
@@ -8,7 +7,6 @@ import type { DataPath } from '../streams/data-path';
 import type { StartMessage, ToWorker } from './messages';
 import { WorkerLink } from './memif-worker';
 import type { MemifWorker, MemifWorkerOptions } from './memif-worker';
-import { shareToken, sharing } from './sharing';
 
 /** How long `eth.close()` lets a worker finish by itself before terminating it. */
 export const WORKER_CLOSE_MS = 2000;
@@ -32,7 +30,6 @@ export class WorkerHub implements DataPathHooks {
   private closed = false;
 
   constructor(
-    private readonly native: NativeBinding,
     private readonly options: ResolvedOptions,
     private readonly dataPath: DataPath,
   ) {}
@@ -77,8 +74,6 @@ export class WorkerHub implements DataPathHooks {
   spawn(filename: string | URL, options: MemifWorkerOptions): MemifWorker {
     if (this.closed) throw new Error('worker(): the interface is closed');
     const queues = this.claimable(options.queues);
-    // Checked before the thread exists, so that a failure leaves nothing behind.
-    if (this.memory) sharing(this.native);
     const counters = queues.map((q) => ({
       queue: q,
       rx: this.dataPath.rxPort(q).counters.shared,
@@ -155,14 +150,14 @@ export class WorkerHub implements DataPathHooks {
     this.startMessage ??= {
       type: 'start',
       connected,
-      regions: memory.regions.map(shareToken),
+      regions: memory.regions.map((r) => r.share()),
       rings: memory.rings.map((r) => ({
         direction: r.direction,
         index: r.index,
         region: r.region,
         offset: r.offset,
         log2RingSize: r.log2RingSize,
-        eventFd: shareToken(r.eventFd),
+        eventFd: r.eventFd.share(),
       })),
       cacheLineSize: memory.cacheLineSize,
       layout: memory.layout,
