@@ -174,8 +174,12 @@ describe('queues in worker threads', function () {
     const { client } = await pair(QUEUES, QUEUES);
     const w = spawn(client, [1], { mode: 'sink' });
     await status(w, 'running');
+    const before = await report(w);
+    expect(before.completed).to.equal(false);
+    const closed = new Promise((resolve) => w.thread.once('message', resolve));
     w.thread.postMessage('close');
-    // Its streams complete and nothing keeps the thread alive any more.
+    expect(await closed).to.deep.equal({ liveHandles: 0, completed: true });
+    // Its streams completed and nothing keeps the thread alive any more.
     expect(await w.exited).to.equal(0);
     expect(client.stats().rx.map((r) => r.queue)).to.include(1);
   });
