@@ -277,6 +277,23 @@ describe('native sharing with worker threads', () => {
       expect(nativeError(() => again.share()).code, 'share once closed').to.equal('EBADF');
     });
 
+    it('a region mapped from a received fd (the server side) is shared the same way', async () => {
+      const name = uniqueName();
+      const created = region(name, 4096);
+      new Uint8Array(created.buffer)[7] = 99;
+      // Another fd of the same memfd, as a peer would send it.
+      const mapped = native.Region.map(fs.openSync(`/proc/self/fd/${created.fd}`, 'r+'), 4096);
+      created.close();
+      expect(mapsOf(name)).to.equal(1);
+      const w = remote();
+      const { id } = await w.call<{ id: number }>('attachRegion', { token: mapped.share() });
+      expect(await w.call('read', { id, offset: 7, length: 1 })).to.deep.equal([99]);
+      mapped.close();
+      expect(mapsOf(name), "the worker's attachment holds the mapping").to.equal(1);
+      await w.call('close', { id });
+      expect(mapsOf(name)).to.equal(0);
+    });
+
     it('refuses bad tokens: ENOENT for unknown ones, EINVAL for non-tokens', async () => {
       const owner = region(uniqueName());
       const eventFd = native.EventFd.create();
