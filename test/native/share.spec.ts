@@ -502,6 +502,25 @@ describe('native sharing with worker threads', () => {
       });
     }
 
+    for (const ending of ['terminate', 'process.exit'] as const) {
+      it(`slabs a worker holds go back to the system when it ends (${ending})`, async () => {
+        const resident = (): number => process.memoryUsage.rss();
+        const before = resident();
+        const w = remote();
+        // 6 slabs of 4.5 MiB, every page written.
+        expect(await w.call('takeSlabs', { count: 6 })).to.equal(6);
+        const slabBytes = 6 * (4 * 1024 * 1024 + 2 * 64 * 1024 * 4);
+        expect(resident() - before, 'the slabs are resident').to.be.above(slabBytes);
+        if (ending === 'terminate') await w.terminate();
+        else {
+          w.worker.postMessage({ seq: -1, op: 'exit', args: { code: 0 } });
+          await until(() => w.exitCode !== undefined, 'the worker to exit');
+        }
+        // What the worker's own heap leaves behind is well under the slabs' size.
+        expect(resident() - before, 'the slabs were unmapped').to.be.below(slabBytes / 2);
+      });
+    }
+
     it('a worker terminated while main keeps the owner: main is unaffected', async () => {
       const name = uniqueName();
       const owner = region(name);
