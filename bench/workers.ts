@@ -118,6 +118,10 @@ const main = async (): Promise<void> => {
       rounds,
       rxMode,
       cpuNsPerPacket: { least: summary((xs) => Math.min(...xs), 1), median: summary(median, 1) },
+      // Each round ran both, one after the other: the median of their ratios cancels slow drift.
+      pairedRatio: +median(results.worker.map((w, i) => w.cpuNs / results.main[i].cpuNs)).toFixed(
+        3,
+      ),
       mpps: {
         main: +median(results.main.map((x) => x.mpps)).toFixed(3),
         worker: +median(results.worker.map((x) => x.mpps)).toFixed(3),
