@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { filter, firstValueFrom, take, timeout, toArray } from 'rxjs';
 import type { MemifInterface, MemifWorker, MemifWorkerState } from '../../src/index';
@@ -66,6 +67,17 @@ const roundTrip = async (eth: MemifInterface, q: number, count: number): Promise
 
 describe('queues in worker threads', function () {
   this.timeout(60000);
+
+  it('has its entry point, rx-memif/worker, in the package exports', () => {
+    const pkg = JSON.parse(
+      fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'),
+    ) as { exports: Record<string, unknown> };
+    expect(pkg.exports['./worker']).to.deep.equal({
+      types: './dist/worker/index.d.ts',
+      default: './dist/worker/index.js',
+    });
+  });
+
   const { make, socket, pair } = useInterfaces();
 
   it('carries packets both ways through two workers started before the link is up', async () => {
