@@ -2,6 +2,7 @@ import type { NativeBinding, NativeQueue } from '../native-bridge/native';
 import type { DataPathHooks, RingHandle, SharedMemory } from '../control/runtime';
 import { bufferOffset } from '../control/layout';
 import type { ConnectedState, Role } from '../control/state';
+import type { QueueCounters } from './counters';
 import { MAX_PACKET, RxPort } from './rx-port';
 import { TxPort } from './tx-port';
 import type { TxLink } from './zero-copy-tx';
@@ -25,6 +26,20 @@ export interface DataPathOptions {
   readonly txHighWater: number;
   readonly lossless: boolean;
 }
+
+/**
+ * Which queues a data path serves, and where their counters are. The main thread's serves every
+ * queue no worker thread took; a worker's serves its own, counting into the main thread's
+ * counters (docs/architecture.md "Queues in worker threads").
+ */
+export interface DataPathScope {
+  /** Whether the rings of queue `q` (rx and tx) are served here. */
+  serves(q: number): boolean;
+  /** The counters for queue `q`'s port in `direction` (new ones when undefined). */
+  counters?(direction: 'rx' | 'tx', q: number): QueueCounters | undefined;
+}
+
+const everyQueue: DataPathScope = { serves: () => true };
 
 /**
  * Packets one rx queue reads per service turn (one native read): then the tx backlogs flush
@@ -92,10 +107,14 @@ class Backpressure {
 
 interface Live {
   readonly memory: SharedMemory;
-  readonly rx: { port: RxPort; queue: NativeQueue; ring: RingHandle }[];
-  readonly tx: { port: TxPort; queue: NativeQueue; ring: RingHandle }[];
+  rx: { port: RxPort; queue: NativeQueue; ring: RingHandle }[];
+  tx: { port: TxPort; queue: NativeQueue; ring: RingHandle }[];
   /** Zero-copy transmit view of each tx ring, by queue index. */
-  readonly txLinks: ReadonlyMap<number, TxLink>;
+  readonly txLinks: Map<number, TxLink>;
+  /** Changes with every connection (zero-copy slots of an earlier one are refused). */
+  readonly generation: number;
+  readonly region0: Uint8Array;
+  readonly buffers: readonly ArrayBuffer[];
 }
 
 /**
@@ -117,6 +136,7 @@ export class DataPath implements DataPathHooks {
   constructor(
     private readonly native: NativeBinding,
     private readonly options: DataPathOptions,
+    private readonly scope: DataPathScope = everyQueue,
   ) {
     this.backpressure = new Backpressure(options.txHighWater);
   }
@@ -128,7 +148,7 @@ export class DataPath implements DataPathHooks {
   rxPort(q: number): RxPort {
     let port = this.rxPorts.get(q);
     if (!port) {
-      port = new RxPort(q);
+      port = new RxPort(q, this.scope.counters?.('rx', q));
       this.rxPorts.set(q, port);
     }
     return port;
@@ -137,10 +157,11 @@ export class DataPath implements DataPathHooks {
   txPort(q: number): TxPort {
     let port = this.txPorts.get(q);
     if (!port) {
-      port = new TxPort(q, {
-        queueSize: this.options.txQueueSize,
-        lossless: this.options.lossless,
-      });
+      port = new TxPort(
+        q,
+        { queueSize: this.options.txQueueSize, lossless: this.options.lossless },
+        this.scope.counters?.('tx', q),
+      );
       port.onBlocked = () => this.wake();
       this.txPorts.set(q, port);
     }
@@ -160,10 +181,51 @@ export class DataPath implements DataPathHooks {
   }
 
   start(memory: SharedMemory, _connected: ConnectedState): void {
+    const generation = ++this.generation;
+    const live: Live = {
+      memory,
+      rx: [],
+      tx: [],
+      txLinks: new Map(),
+      generation,
+      region0: new Uint8Array(memory.regions[0].buffer),
+      buffers: memory.regions.map((r) => r.buffer),
+    };
+    this.live = live;
+    this.open(
+      live,
+      memory.rings.filter((r) => this.scope.serves(r.index)),
+    );
+    this.lastTraffic = performance.now();
+    if (this.options.rxMode === 'interrupt') this.sleep();
+    else this.wake();
+  }
+
+  /**
+   * Serves queue `q` again mid-connection (the worker thread that had it exited): a new native
+   * queue per ring starts from the ring's indices (docs/architecture.md "Queues in worker
+   * threads").
+   */
+  claim(q: number): void {
+    const live = this.live;
+    if (!live || live.rx.some((r) => r.port.index === q) || live.tx.some((t) => t.port.index === q))
+      return;
+    const added = this.open(
+      live,
+      live.memory.rings.filter((r) => r.index === q),
+    );
+    if (!this.polling) this.sleep();
+    else if (this.options.rxMode !== 'interrupt')
+      for (const r of added) r.queue.setInterruptMask(true);
+  }
+
+  /** Opens a native queue for each of `rings` and attaches it to its port; returns the rx ones. */
+  private open(live: Live, rings: readonly RingHandle[]): Live['rx'] {
     const rxDir = this.options.role === 'client' ? 'm2s' : 's2m';
+    const { memory } = live;
     const rx: Live['rx'] = [];
     const tx: Live['tx'] = [];
-    for (const ring of memory.rings) {
+    for (const ring of rings) {
       const receives = ring.direction === rxDir;
       const port = receives ? this.rxPort(ring.index) : this.txPort(ring.index);
       const queue = this.native.Queue.create({
@@ -183,22 +245,21 @@ export class DataPath implements DataPathHooks {
       if (receives) rx.push({ port: port as RxPort, queue, ring });
       else tx.push({ port: port as TxPort, queue, ring });
     }
-    const generation = ++this.generation;
-    const region0 = new Uint8Array(memory.regions[0].buffer);
-    const txLinks = new Map(
-      tx.map((t) => [t.port.index, { queue: t.queue, data: region0, generation }] as const),
-    );
-    this.live = { memory, rx, tx, txLinks };
-    const buffers = memory.regions.map((r) => r.buffer);
+    for (const t of tx)
+      live.txLinks.set(t.port.index, {
+        queue: t.queue,
+        data: live.region0,
+        generation: live.generation,
+      });
     for (const r of rx) {
-      r.port.attach(r.queue, this.options.zeroCopyRx, buffers);
+      r.port.attach(r.queue, this.options.zeroCopyRx, live.buffers);
       // A client offers its receive buffers only now: a server may reset head before CONNECTED.
       if (this.options.role === 'client') r.queue.refill();
     }
     for (const t of tx) t.port.attach(t.queue);
-    this.lastTraffic = performance.now();
-    if (this.options.rxMode === 'interrupt') this.sleep();
-    else this.wake();
+    live.rx.push(...rx);
+    live.tx.push(...tx);
+    return rx;
   }
 
   stop(): void {
@@ -224,6 +285,30 @@ export class DataPath implements DataPathHooks {
       t.port.detach();
       t.queue.close();
     }
+  }
+
+  /**
+   * Stops serving queue `q` mid-connection (a worker thread takes it): its native queues close,
+   * what is still in its rx ring stays there for the new owner, its tx backlog is dropped
+   * (counted `linkDown`). The next `start` asks the scope again.
+   */
+  release(q: number): void {
+    const live = this.live;
+    if (!live) return;
+    for (const r of live.rx) {
+      if (r.port.index !== q) continue;
+      r.ring.eventFd.unwatch();
+      r.port.detach();
+      r.queue.close();
+    }
+    for (const t of live.tx) {
+      if (t.port.index !== q) continue;
+      t.port.detach();
+      t.queue.close();
+    }
+    live.rx = live.rx.filter((r) => r.port.index !== q);
+    live.tx = live.tx.filter((t) => t.port.index !== q);
+    live.txLinks.delete(q);
   }
 
   /** Interface closed: the port streams complete. */
