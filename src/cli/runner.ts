@@ -16,6 +16,8 @@ export interface Runner<T> {
   readonly finished: Promise<void>;
   /** Stops every queue's work and resolves with the final tallies added up. */
   stop(): Promise<T>;
+  /** After stop(): each worker thread's CPU time in ms (NaN: unknown); [] without workers. */
+  workerCpuMs(): number[];
 }
 
 /** The queues 0..n-1. */
@@ -37,6 +39,7 @@ export const runLocal = <P, T>(
     tally: () => sum(works.map((w) => w.tally())),
     finished: Promise.all(works.map((w) => w.finished)).then(() => undefined),
     stop: () => (stopping ??= Promise.all(works.map((w) => w.stop())).then(sum)),
+    workerCpuMs: () => [],
   };
 };
 
@@ -51,7 +54,7 @@ export interface WorkerData {
 export type FromWorker<T> =
   | { readonly type: 'tally'; readonly tally: T }
   | { readonly type: 'finished'; readonly tally: T }
-  | { readonly type: 'final'; readonly tally: T };
+  | { readonly type: 'final'; readonly tally: T; readonly cpuMs: number };
 
 /** Main thread → worker. */
 export type ToWorker = { readonly type: 'stop' };
@@ -98,6 +101,7 @@ export const runInWorkers = <P, T>(
   const groups = allQueues(n).map((w) => queues.filter((q) => q % n === w));
   const tallies: T[] = groups.map(() => kind.zero());
   const finals: (T | undefined)[] = groups.map(() => undefined);
+  const cpuMs: number[] = groups.map(() => NaN);
   const workers = groups.map((group, w) => {
     const params: Record<number, unknown> = {};
     for (const q of group) params[q] = paramsOf(q);
@@ -114,6 +118,7 @@ export const runInWorkers = <P, T>(
       if (m.type === 'finished') finished();
       else if (m.type === 'final') {
         finals[w] = m.tally;
+        cpuMs[w] = m.cpuMs;
         final(m.tally);
       }
       changed();
@@ -140,5 +145,6 @@ export const runInWorkers = <P, T>(
         for (const w of workers) w.spawned.thread.postMessage(stop);
         return Promise.all(workers.map((w) => w.gotFinal)).then(sum);
       })()),
+    workerCpuMs: () => [...cpuMs],
   };
 };

@@ -5,6 +5,7 @@ import type { Output } from './output';
 import type { WorkKind } from './queue-io';
 import { allQueues, runInWorkers, runLocal } from './runner';
 import type { Runner, WorkerEnd, WorkerSpawner } from './runner';
+import { threadCpuMs } from './thread-cpu';
 import type { WorkName } from './work';
 
 /** `--workers N`, for the commands that move traffic (echo, gen, sink, respond). */
@@ -12,7 +13,8 @@ export const workersOption = { workers: { type: 'string' } } as const;
 
 export const workersHelp = `  --workers N              run the queues in N worker threads, queue q in worker q mod N,
                            1..--queues; the main thread keeps the control socket and prints
-                           [0: every queue on the main thread]`;
+                           [0: every queue on the main thread]; the summary's "cpuMs"
+                           {"main","workers":[...]} is each thread's CPU time in ms`;
 
 /** `--workers`: 0 when absent, else 1..queues. */
 export const workerCount = (values: ParsedValues, queues: number): number => {
@@ -55,3 +57,12 @@ export const startWork = <P, T>(
   const runner = runInWorkers(kind, spawner, name, workers, queues, paramsOf, changed, onExit);
   return { ...runner, failed: () => failed };
 };
+
+/**
+ * The summary's `cpuMs`: CPU time of the main thread and of each worker thread (after
+ * `runner.stop()`), so that a reader can work out the CPU time per packet of each thread.
+ */
+export const cpuField = (runner: Runner<unknown>): { main: number; workers: number[] } => ({
+  main: threadCpuMs(),
+  workers: runner.workerCpuMs(),
+});

@@ -13,9 +13,10 @@ import { Session, Stopper } from '../session';
 import { waitConnected } from '../wait';
 import { genWork, shareOf } from '../work/gen';
 import type { GenMode, GenParams } from '../work/gen';
-import { startWork, workerCount, workersHelp, workersOption } from '../workers-option';
+import { cpuField, startWork, workerCount, workersHelp, workersOption } from '../workers-option';
 
-export const genHelp = `Usage: rx-memif gen --size S|A..B [--count N [--one-way]] [--rate PPS] [--workers N] [options]
+export const genHelp = `Usage: rx-memif gen --size S|A..B [--count N [--one-way]] [--rate PPS] [--workers N]
+                    [options]
 
 Sends frames that carry a sequence number and a check value, and counts the ones that come
 back (a reflecting peer: rx-memif echo, testpmd macswap/io), verifying them from byte 12 on.
@@ -32,7 +33,7 @@ once all N reached the ring, 1 when the link went down or --secs ran out first.
 
 With --json: {"event":"stats",...} a second and a final {"event":"summary","secs",
 "rx":{"packets","bytes","mpps"},"tx":{...},"lost","corrupt","drops":{...},"queues":[{"queue",
-"rx","tx"},...],"sent","received","workers","connected"} ("queues": packets by queue;
+"rx","tx"},...],"sent","received","workers","cpuMs","connected"} ("queues": packets by queue;
 "workers": 0 when the queues ran on the main thread; a worker thread that died makes the exit
 status 1).
 With --one-way, "sent" counts the frames that reached the ring, "lost" the rest of the N, and
@@ -146,6 +147,7 @@ export const gen = async (args: string[]): Promise<number> => {
     received: tally.received,
     ...split,
     workers,
+    cpuMs: cpuField(runner),
     connected: session.connected,
   };
   await session.close();

@@ -4,7 +4,7 @@ import { UsageError, commonHelp, interfaceOptions, parse, runSeconds } from '../
 import { Session, untilStopped } from '../session';
 import { LiveReport } from '../status-line';
 import { respondWork } from '../work/respond';
-import { startWork, workerCount, workersHelp, workersOption } from '../workers-option';
+import { cpuField, startWork, workerCount, workersHelp, workersOption } from '../workers-option';
 
 export const respondHelp = `Usage: rx-memif respond --ip A.B.C.D/L [--ip6 X::Y/L] [--workers N] [options]
 
@@ -17,9 +17,9 @@ with --echo-other (so that \`rx-memif gen\` can run against the same server).
 Prints a stats line a second (a live status line on a terminal); with --json
 {"event":"stats",...} lines and a final {"event":"summary","secs","rx":{...},"tx":{...},
 "lost":0,"corrupt":0,"drops":{...},"queues":[{"queue","rx","tx"},...],"answered":{"arp",
-"icmp","icmpv6","nd"},"other","workers","connected"} ("queues": packets by queue; "workers": 0
-when the queues ran on the main thread). Exit status 0 when connected at the end, 1 when not (or
-a worker thread died), 2 for bad options.
+"icmp","icmpv6","nd"},"other","workers","cpuMs","connected"} ("queues": packets by queue;
+"workers": 0 when the queues ran on the main thread). Exit status 0 when connected at the end,
+1 when not (or a worker thread died), 2 for bad options.
 
   --ip A.B.C.D[/L]         an IPv4 address to answer for (repeatable)
   --ip6 X::Y[/L]           an IPv6 address to answer for (repeatable)
@@ -88,7 +88,8 @@ export const respond = async (args: string[]): Promise<number> => {
   const connected = session.connected;
   const traffic = live.summary(live.secs);
   const { answered, other } = await runner.stop();
-  const summary = { connected, ...traffic, lost: 0, corrupt: 0, answered, other, workers };
+  const cpuMs = cpuField(runner);
+  const summary = { connected, ...traffic, lost: 0, corrupt: 0, answered, other, workers, cpuMs };
   await session.close();
   session.output.event('summary', summary, `summary: ${JSON.stringify(summary)}`);
   return connected && !runner.failed() ? 0 : 1;

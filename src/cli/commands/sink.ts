@@ -9,16 +9,16 @@ import {
 import { TrafficReport } from '../report';
 import { Session, Stopper } from '../session';
 import { sinkWork } from '../work/sink';
-import { startWork, workerCount, workersHelp, workersOption } from '../workers-option';
+import { cpuField, startWork, workerCount, workersHelp, workersOption } from '../workers-option';
 
 export const sinkHelp = `Usage: rx-memif sink [--check [--count N]] [--workers N] [options]
 
 Counts every received frame, until --secs runs out or a signal arrives. Prints a stats line a
 second; with --json {"event":"stats",...} lines and a final {"event":"summary","secs",
 "rx":{"packets","bytes","mpps"},"tx":{...},"lost":0,"corrupt":0,"drops":{...},"queues":[{"queue",
-"rx","tx"},...],"workers","connected"} ("queues": packets by queue; "workers": 0 when the queues
-ran on the main thread). Exit status 0 when connected at the end, 1 when not (or a worker thread
-died), 2 for bad options.
+"rx","tx"},...],"workers","cpuMs","connected"} ("queues": packets by queue; "workers": 0 when
+the queues ran on the main thread). Exit status 0 when connected at the end, 1 when not (or a
+worker thread died), 2 for bad options.
 
 With --check, every frame must be one of \`rx-memif gen\`'s (the run id is taken from the first):
 intact from byte 12 on, and on each queue numbered 0, 1, 2, ... without a gap. The summary then
@@ -77,7 +77,9 @@ export const sink = async (args: string[]): Promise<number> => {
   const t = await runner.stop();
   const ok = !runner.failed();
   if (!check) {
-    const summary = { connected, ...report.summary(report.secs), lost: 0, corrupt: 0, workers };
+    const traffic = report.summary(report.secs);
+    const cpuMs = cpuField(runner);
+    const summary = { connected, ...traffic, lost: 0, corrupt: 0, workers, cpuMs };
     await session.close();
     session.output.event('summary', summary, `summary: ${JSON.stringify(summary)}`);
     return connected && ok ? 0 : 1;
@@ -99,6 +101,7 @@ export const sink = async (args: string[]): Promise<number> => {
     rxDrops,
     ...(count === undefined ? {} : { count }),
     workers,
+    cpuMs: cpuField(runner),
   };
   await session.close();
   session.output.event('summary', summary, `summary: ${JSON.stringify(summary)}`);
