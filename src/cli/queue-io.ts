@@ -2,8 +2,8 @@ import type { MemifInterface } from '../index';
 
 /**
  * What a command's per-queue work uses of an interface: the queue part, which the main thread's
- * interface and a worker's `attach()` both offer (docs/architecture.md, "Queues in worker
- * threads").
+ * interface and a worker's `attach()` both offer (docs/architecture.md, "The command line's
+ * workers").
  */
 export type QueueIo = Pick<
   MemifInterface,
