@@ -10,6 +10,7 @@
 
 #include "errors.h"
 #include "js_util.h"
+#include "share_table.h"
 #include "unique_fd.h"
 
 namespace rxmemif {
@@ -20,11 +21,17 @@ constexpr char kEventFdLink[] = "anon_inode:[eventfd]";
 
 }  // namespace
 
+SharedFd::~SharedFd() {
+  ::close(fd_);
+}
+
 Napi::Function EventFd::DefineClass(Napi::Env env) {
   return ObjectWrap::DefineClass(env, "EventFd",
                                  {
                                      StaticMethod<&EventFd::Create>("create"),
                                      StaticMethod<&EventFd::Adopt>("adopt"),
+                                     StaticMethod<&EventFd::Attach>("attach"),
+                                     InstanceMethod<&EventFd::Share>("share"),
                                      InstanceAccessor<&EventFd::GetFd>("fd"),
                                      InstanceAccessor("closed", &EventFd::GetClosed, nullptr),
                                      InstanceMethod<&EventFd::Signal>("signal"),
@@ -37,11 +44,44 @@ Napi::Function EventFd::DefineClass(Napi::Env env) {
 
 Napi::Object EventFd::Wrap(Napi::Env env, int raw_fd) {
   UniqueFd fd(raw_fd);
+  auto shared = std::make_shared<SharedFd>(fd.Get());
+  // From here `shared` closes it.
+  fd.Release();
+  return WrapShared(env, std::move(shared), 0);
+}
+
+Napi::Object EventFd::WrapShared(Napi::Env env, std::shared_ptr<SharedFd> fd, std::uint64_t token) {
   Napi::Object object = NewInstance(env, Registry::From(env).eventFdClass);
   EventFd* self = Unwrap(object);
-  self->fd_ = fd.Release();
+  self->fd_ = fd->Get();
+  self->shared_ = std::move(fd);
+  self->owner_ = token == 0;
+  self->token_ = token;
   self->Register();
   return object;
+}
+
+Napi::Value EventFd::Attach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::uint64_t token = ArgToken(info, 0, "EventFd.attach");
+  std::shared_ptr<SharedFd> fd = ShareTable<SharedFd>::Get().Find(token);
+  if (fd == nullptr) {
+    Throw(env, ENOENT, "",
+          "EventFd.attach(" + std::to_string(token) +
+              "): no open eventfd is shared under this token (never shared, or its owner closed)");
+  }
+  return WrapShared(env, std::move(fd), token);
+}
+
+Napi::Value EventFd::Share(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!IsOpen()) Throw(env, EBADF, "", "EventFd.share: the eventfd is closed");
+  if (token_ == 0) {
+    const std::uint64_t token = NextShareToken();
+    ShareTable<SharedFd>::Get().Add(token, shared_);
+    token_ = token;
+  }
+  return Napi::Number::New(env, static_cast<double>(token_));
 }
 
 Napi::Value EventFd::Create(const Napi::CallbackInfo& info) {
@@ -122,6 +162,15 @@ void EventFd::Watch(const Napi::CallbackInfo& info) {
   Napi::Function on_signal = ArgFunction(info, 0, "EventFd.watch", "onSignal");
   if (!IsOpen()) Throw(env, EBADF, "", "EventFd.watch: the eventfd is closed");
   if (poller_ == nullptr) {
+    // libuv allows one poll handle per fd and loop: an owner and its attachment in the same
+    // environment share the fd number, so only one of them may watch it.
+    const int fd = fd_;
+    if (registry_.AnyLive<EventFd>(
+            [fd](const EventFd& other) { return other.Watching() && other.Fd() == fd; })) {
+      Throw(env, EBUSY, "",
+            "EventFd.watch: fd " + std::to_string(fd) +
+                " is already watched in this thread by another EventFd over the same eventfd");
+    }
     Poller* poller = nullptr;
     int err = Poller::Create(registry_, fd_, this, &poller);
     if (err != 0) ThrowErrno(env, -err, "uv_poll_init", "EventFd.watch");
@@ -174,10 +223,10 @@ void EventFd::StopWatching() noexcept {
 
 void EventFd::Release() noexcept {
   StopWatching();
-  if (fd_ >= 0) {
-    ::close(fd_);
-    fd_ = -1;
-  }
+  if (owner_ && token_ != 0 && shared_ != nullptr) ShareTable<SharedFd>::Get().Remove(token_);
+  // The fd is closed when the last holder lets go.
+  shared_.reset();
+  fd_ = -1;
   Unregister();
 }
 

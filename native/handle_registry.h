@@ -45,6 +45,16 @@ class Registry {
     return nullptr;
   }
 
+  // Whether an open object of type T satisfies `predicate`.
+  template <typename T, typename Predicate>
+  bool AnyLive(Predicate predicate) const {
+    for (Closable* object : live_) {
+      const T* typed = dynamic_cast<const T*>(object);
+      if (typed != nullptr && predicate(*typed)) return true;
+    }
+    return false;
+  }
+
   uv_loop_t* Loop() const { return loop_; }
 
   // uv handles between uv_close() and its callback; teardown waits for them, or the worker's

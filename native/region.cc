@@ -10,45 +10,27 @@
 
 #include "errors.h"
 #include "js_util.h"
+#include "share_table.h"
 #include "unique_fd.h"
 
 namespace rxmemif {
 
-namespace {
-
-// Unmaps on every error path until released.
-class Mapping {
- public:
-  Mapping(void* base, std::size_t size) : base_(base), size_(size) {}
-  Mapping(const Mapping&) = delete;
-  Mapping& operator=(const Mapping&) = delete;
-  ~Mapping() {
-    if (base_ != nullptr) ::munmap(base_, size_);
-  }
-  void* Get() const { return base_; }
-  void* Release() {
-    void* base = base_;
-    base_ = nullptr;
-    return base;
-  }
-
- private:
-  void* base_;
-  std::size_t size_;
-};
-
-}  // namespace
+SharedMapping::~SharedMapping() {
+  ::munmap(base_, size_);
+}
 
 Napi::Function Region::DefineClass(Napi::Env env) {
   return ObjectWrap::DefineClass(env, "Region",
                                  {
                                      StaticMethod<&Region::Create>("create"),
                                      StaticMethod<&Region::Map>("map"),
+                                     StaticMethod<&Region::Attach>("attach"),
                                      InstanceAccessor<&Region::GetFd>("fd"),
                                      InstanceAccessor<&Region::GetSize>("size"),
                                      InstanceAccessor<&Region::GetBuffer>("buffer"),
                                      InstanceAccessor<&Region::GetSeals>("seals"),
                                      InstanceAccessor("closed", &Region::GetClosed, nullptr),
+                                     InstanceMethod<&Region::Share>("share"),
                                      InstanceMethod<&Region::Close>("close"),
                                  });
 }
@@ -95,23 +77,64 @@ Napi::Object Region::Wrap(Napi::Env env, int raw_fd, std::size_t size, const std
   if (base == MAP_FAILED) {
     ThrowErrno(env, errno, "mmap", "mmap(" + what + ", " + std::to_string(size) + " bytes)");
   }
-  Mapping mapping(base, size);
+  std::shared_ptr<SharedMapping> mapping;
+  try {
+    mapping = std::make_shared<SharedMapping>(base, size);
+  } catch (...) {
+    ::munmap(base, size);
+    throw;
+  }
+  // From here the mapping unmaps itself on every error path.
+  return WrapMapping(env, std::move(mapping), fd.Release(), 0);
+}
+
+Napi::Object Region::WrapMapping(Napi::Env env, std::shared_ptr<SharedMapping> mapping, int raw_fd,
+                                 std::uint64_t token) {
+  UniqueFd fd(raw_fd);
+  const std::size_t size = mapping->Size();
   Napi::Object object = NewInstance(env, Registry::From(env).regionClass);
   Region* self = Unwrap(object);
-  // No finalizer: the Region owns the mapping and detaches this buffer before unmapping it.
+  // No finalizer: the Region detaches this buffer before letting go of the mapping. Another
+  // environment's attachment has its own buffer over the same memory, detached by its own Region.
   Napi::ArrayBuffer buffer;
   try {
-    buffer = Napi::ArrayBuffer::New(env, mapping.Get(), size);
+    buffer = Napi::ArrayBuffer::New(env, mapping->Base(), size);
   } catch (const Napi::Error& error) {
     Throw(env, EINVAL, "mmap",
           "cannot expose a " + std::to_string(size) + "-byte region to JS: " + error.Message());
   }
   self->buffer_ = Napi::Persistent(buffer);
-  self->base_ = mapping.Release();
+  self->base_ = mapping->Base();
   self->size_ = size;
+  self->mapping_ = std::move(mapping);
+  self->owner_ = token == 0;
+  self->token_ = token;
   self->fd_ = fd.Release();
   self->Register();
   return object;
+}
+
+Napi::Value Region::Attach(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::uint64_t token = ArgToken(info, 0, "Region.attach");
+  std::shared_ptr<SharedMapping> mapping = ShareTable<SharedMapping>::Get().Find(token);
+  if (mapping == nullptr) {
+    Throw(env, ENOENT, "",
+          "Region.attach(" + std::to_string(token) +
+              "): no open region is shared under this token (never shared, or its owner closed)");
+  }
+  return WrapMapping(env, std::move(mapping), -1, token);
+}
+
+Napi::Value Region::Share(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!IsOpen()) Throw(env, EBADF, "", "Region.share: the region is closed");
+  if (token_ == 0) {
+    const std::uint64_t token = NextShareToken();
+    ShareTable<SharedMapping>::Get().Add(token, mapping_);
+    token_ = token;
+  }
+  return Napi::Number::New(env, static_cast<double>(token_));
 }
 
 Napi::Value Region::GetFd(const Napi::CallbackInfo& info) {
@@ -146,8 +169,11 @@ void Region::CloseForTeardown() noexcept {
 }
 
 void Region::Release() noexcept {
+  // First: no new attachment from now on (those already made keep the mapping alive).
+  if (owner_ && token_ != 0 && mapping_ != nullptr) ShareTable<SharedMapping>::Get().Remove(token_);
   if (base_ != nullptr) {
-    // Detach first: afterwards no JS view can reach the memory about to be unmapped.
+    // Detach first: afterwards no JS view of this environment can reach the memory, which is
+    // unmapped below if this was the last holder.
     if (!buffer_.IsEmpty()) {
       napi_env env = buffer_.Env();
       napi_handle_scope scope = nullptr;
@@ -158,9 +184,9 @@ void Region::Release() noexcept {
       }
       if (scope != nullptr) napi_close_handle_scope(env, scope);
     }
-    ::munmap(base_, size_);
     base_ = nullptr;
   }
+  mapping_.reset();
   if (fd_ >= 0) {
     ::close(fd_);
     fd_ = -1;

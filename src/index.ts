@@ -3,7 +3,13 @@
  * queue an RxJS stream.
  */
 export { memif } from './streams/memif';
-export type { MemifInterface, InterfaceStats } from './streams/memif';
+export type { MemifInterface, MemifQueues, InterfaceStats } from './streams/memif';
+export type {
+  MemifWorker,
+  MemifWorkerOptions,
+  MemifWorkerState,
+  MemifWorkerError,
+} from './workers/memif-worker';
 export { Burst } from './streams/burst';
 // Packet operators: parsing, filters, rewrites and checksums, icmpResponder, bursts, rates, pcap.
 export * from './streams/operators';

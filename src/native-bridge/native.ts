@@ -130,21 +130,39 @@ export interface NativeControlChannelStatic {
   connect(address: string): NativeControlChannel;
 }
 
-/** A shared-memory region mapped read-write and shared (MAP_SHARED). */
+/**
+ * A shared-memory region mapped read-write and shared (MAP_SHARED): the owner (made by `create`
+ * or `map`), or an attachment (made by `attach`, in any thread of the process, over the owner's
+ * mapping). The mapping is refcounted: it is unmapped only when the owner and every attachment
+ * are closed (or finalized, or torn down with their environment).
+ */
 export interface NativeRegion {
-  /** The memfd backing the region (owned by the region; closed with it). */
+  /** The memfd backing the region (owned by the region; closed with it); -1 on an attachment. */
   readonly fd: number;
   /** The mapped length in bytes. */
   readonly size: number;
   /**
-   * The mapping as an ArrayBuffer. After `close()` it is detached: its byteLength is 0 and every
-   * view on it has length 0, so no JS view can reach unmapped memory.
+   * The mapping as an ArrayBuffer (this object's own: an attachment has another one over the same
+   * memory). After `close()` it is detached: its byteLength is 0 and every view on it has length
+   * 0, so no JS view can reach memory that may be unmapped. Closing an attachment detaches only
+   * its own buffer.
    */
   readonly buffer: ArrayBuffer;
-  /** The file's seals (`F_GET_SEALS`), or -1 when the fd does not support sealing. */
+  /** The file's seals (`F_GET_SEALS`), or -1 when the fd does not support sealing (or is -1). */
   readonly seals: number;
   readonly closed: boolean;
-  /** Unmaps, detaches `buffer` and closes the fd. Idempotent. */
+  /**
+   * A process-wide token (a positive integer, the same one on every call for a given region)
+   * under which any environment of this process (main thread or worker) can
+   * {@link NativeRegionStatic.attach} to the mapping; post it to the worker. The token stops
+   * being attachable once the owning region is closed. On an attachment: the token it was
+   * attached by. `EBADF` once closed.
+   */
+  share(): number;
+  /**
+   * Detaches `buffer` and lets go of the mapping (unmapped if this was the last holder); the
+   * owner also closes the fd and withdraws its token. Idempotent.
+   */
   close(): void;
 }
 
@@ -160,24 +178,50 @@ export interface NativeRegionStatic {
    * size of 0 or one over the platform limit.
    */
   map(fd: number, size: number): NativeRegion;
+  /**
+   * A new Region object in the calling environment over the SAME mapping as the region that
+   * returned `token` from `share()` (no second mmap): its own ArrayBuffer (external, over the same
+   * memory), `fd` -1, `seals` -1, `size` the mapping's size. It keeps the mapping alive after the
+   * owner closes. `ENOENT` for an unknown token or one whose owner has closed; `EINVAL` for a
+   * token that is not an integer from 1 to 2^53 - 1.
+   */
+  attach(token: number): NativeRegion;
 }
 
-/** A non-blocking eventfd used as a memif ring interrupt. */
+/**
+ * A non-blocking eventfd used as a memif ring interrupt: the owner (`create`, `adopt`) or an
+ * attachment (`attach`, in any thread of the process). The fd is refcounted: it is closed when the
+ * owner and every attachment are closed, so its number is never reused while one may use it.
+ */
 export interface NativeEventFd {
+  /** The fd (the same number on the owner and its attachments), -1 once closed. */
   readonly fd: number;
   readonly closed: boolean;
+  /**
+   * A process-wide token (a positive integer, the same one on every call) under which any
+   * environment of this process can {@link NativeEventFdStatic.attach} to this eventfd. It stops
+   * being attachable once the owner is closed. On an attachment: the token it was attached by.
+   * `EBADF` once closed.
+   */
+  share(): number;
   /** Adds 1 to the counter (`write(fd, &1, 8)`); EAGAIN (counter saturated) is ignored. */
   signal(): void;
   /** Reads and clears the counter; returns 0 when nothing was pending. */
   drain(): number;
   /**
-   * Watches the fd with uv_poll (readable). On each wake the counter is drained natively and
-   * `onSignal` receives the drained value (> 0). Calling it again replaces the handler.
+   * Watches the fd with uv_poll (readable) on the calling environment's loop. On each wake the
+   * counter is drained natively and `onSignal` receives the drained value (> 0). Calling it again
+   * replaces the handler. `EBUSY` when another EventFd over the same eventfd is watched in this
+   * environment (libuv allows one poll handle per fd and loop); watching from different threads
+   * is allowed (whichever drains first receives the count).
    */
   watch(onSignal: (count: number) => void): void;
   /** Stops watching (the handle is closed); the fd stays open. Idempotent. */
   unwatch(): void;
-  /** Stops watching and closes the fd. Idempotent. */
+  /**
+   * Stops watching and lets go of the fd (closed if this was the last holder); the owner also
+   * withdraws its token. Idempotent.
+   */
   close(): void;
 }
 
@@ -189,6 +233,13 @@ export interface NativeEventFdStatic {
    * is not an eventfd; sets O_NONBLOCK on it.
    */
   adopt(fd: number): NativeEventFd;
+  /**
+   * A new EventFd object in the calling environment over the eventfd that returned `token` from
+   * `share()`: `signal`, `drain`, `watch` (on this environment's loop) and `unwatch` work on it;
+   * it keeps the fd open after the owner closes. `ENOENT` for an unknown token or one whose owner
+   * has closed; `EINVAL` for a token that is not an integer from 1 to 2^53 - 1.
+   */
+  attach(token: number): NativeEventFd;
 }
 
 /** Everything the addon exports. */
@@ -204,7 +255,10 @@ export interface NativeBinding {
   readonly Queue: NativeQueueStatic;
   /** Closes a raw fd received from a peer and not adopted. Ignores EBADF. */
   closeFd(fd: number): void;
-  /** Number of native objects still open (sockets, regions, eventfds); for leak tests. */
+  /**
+   * Number of native objects still open in the calling environment (sockets, regions, eventfds,
+   * queues; attachments included, each counted in the environment that made it); for leak tests.
+   */
   liveHandles(): number;
   /**
    * Receive memory that is reused: an ArrayBuffer of `SLAB_TOTAL` bytes (rx-port.ts) from a
@@ -259,7 +313,10 @@ export interface NativeQueueConfig {
   readonly role: 'client' | 'server';
   /** rx: this side receives on the ring; tx: it transmits. */
   readonly direction: 'rx' | 'tx';
-  /** All regions of the connection, by region index. */
+  /**
+   * All regions of the connection, by region index: open regions of the calling environment,
+   * owned or attached (a worker's queue uses its attachments of the main thread's regions).
+   */
   readonly regions: readonly NativeRegion[];
   readonly ringRegion: number;
   readonly ringOffset: number;
@@ -272,14 +329,20 @@ export interface NativeQueueConfig {
   readonly bufferSize: number;
   readonly bufferRegion: number;
   readonly bufferBase: number;
-  /** The ring's interrupt eventfd (tx signals it when the receiver has not set MASK_INT). */
+  /**
+   * The ring's interrupt eventfd (tx signals it when the receiver has not set MASK_INT); owned or
+   * attached, of the calling environment.
+   */
   readonly eventFd: NativeEventFd;
   /**
    * rx: packets longer than this (all segments together) are dropped as `tooBig`. The caller
    * always passes at least this much free slab, so every call makes progress.
    */
   readonly maxPacketSize: number;
-  /** QUEUE_COUNTERS doubles, incremented in place. */
+  /**
+   * QUEUE_COUNTERS doubles, incremented in place. May be a view over a SharedArrayBuffer (with a
+   * byteOffset), so that another thread reads a worker's counters without a message.
+   */
   readonly counters: Float64Array;
 }
 

@@ -2,6 +2,7 @@ import type { NativeBinding, NativeQueue } from '../native-bridge/native';
 import type { DataPathHooks, RingHandle, SharedMemory } from '../control/runtime';
 import { bufferOffset } from '../control/layout';
 import type { ConnectedState, Role } from '../control/state';
+import type { QueueCounters } from './counters';
 import { MAX_PACKET, RxPort } from './rx-port';
 import { TxPort } from './tx-port';
 import type { TxLink } from './zero-copy-tx';
@@ -25,6 +26,20 @@ export interface DataPathOptions {
   readonly txHighWater: number;
   readonly lossless: boolean;
 }
+
+/**
+ * Which queues a data path serves, and where their counters are. The main thread's serves every
+ * queue no worker thread took; a worker's serves its own, counting into the main thread's
+ * counters (docs/architecture.md "Queues in worker threads").
+ */
+export interface DataPathScope {
+  /** Whether the rings of queue `q` (rx and tx) are served here. */
+  serves(q: number): boolean;
+  /** The counters for queue `q`'s port in `direction` (new ones when undefined). */
+  counters?(direction: 'rx' | 'tx', q: number): QueueCounters | undefined;
+}
+
+const everyQueue: DataPathScope = { serves: () => true };
 
 /**
  * Packets one rx queue reads per service turn (one native read): then the tx backlogs flush
@@ -92,10 +107,10 @@ class Backpressure {
 
 interface Live {
   readonly memory: SharedMemory;
-  readonly rx: { port: RxPort; queue: NativeQueue; ring: RingHandle }[];
-  readonly tx: { port: TxPort; queue: NativeQueue; ring: RingHandle }[];
+  rx: { port: RxPort; queue: NativeQueue; ring: RingHandle }[];
+  tx: { port: TxPort; queue: NativeQueue; ring: RingHandle }[];
   /** Zero-copy transmit view of each tx ring, by queue index. */
-  readonly txLinks: ReadonlyMap<number, TxLink>;
+  readonly txLinks: Map<number, TxLink>;
 }
 
 /**
@@ -117,6 +132,7 @@ export class DataPath implements DataPathHooks {
   constructor(
     private readonly native: NativeBinding,
     private readonly options: DataPathOptions,
+    private readonly scope: DataPathScope = everyQueue,
   ) {
     this.backpressure = new Backpressure(options.txHighWater);
   }
@@ -128,7 +144,7 @@ export class DataPath implements DataPathHooks {
   rxPort(q: number): RxPort {
     let port = this.rxPorts.get(q);
     if (!port) {
-      port = new RxPort(q);
+      port = new RxPort(q, this.scope.counters?.('rx', q));
       this.rxPorts.set(q, port);
     }
     return port;
@@ -137,10 +153,11 @@ export class DataPath implements DataPathHooks {
   txPort(q: number): TxPort {
     let port = this.txPorts.get(q);
     if (!port) {
-      port = new TxPort(q, {
-        queueSize: this.options.txQueueSize,
-        lossless: this.options.lossless,
-      });
+      port = new TxPort(
+        q,
+        { queueSize: this.options.txQueueSize, lossless: this.options.lossless },
+        this.scope.counters?.('tx', q),
+      );
       port.onBlocked = () => this.wake();
       this.txPorts.set(q, port);
     }
@@ -164,6 +181,7 @@ export class DataPath implements DataPathHooks {
     const rx: Live['rx'] = [];
     const tx: Live['tx'] = [];
     for (const ring of memory.rings) {
+      if (!this.scope.serves(ring.index)) continue;
       const receives = ring.direction === rxDir;
       const port = receives ? this.rxPort(ring.index) : this.txPort(ring.index);
       const queue = this.native.Queue.create({
@@ -224,6 +242,30 @@ export class DataPath implements DataPathHooks {
       t.port.detach();
       t.queue.close();
     }
+  }
+
+  /**
+   * Stops serving queue `q` mid-connection (a worker thread takes it): its native queues close,
+   * what is still in its rx ring stays there for the new owner, its tx backlog is dropped
+   * (counted `linkDown`). The next `start` asks the scope again.
+   */
+  release(q: number): void {
+    const live = this.live;
+    if (!live) return;
+    for (const r of live.rx) {
+      if (r.port.index !== q) continue;
+      r.ring.eventFd.unwatch();
+      r.port.detach();
+      r.queue.close();
+    }
+    for (const t of live.tx) {
+      if (t.port.index !== q) continue;
+      t.port.detach();
+      t.queue.close();
+    }
+    live.rx = live.rx.filter((r) => r.port.index !== q);
+    live.tx = live.tx.filter((t) => t.port.index !== q);
+    live.txLinks.delete(q);
   }
 
   /** Interface closed: the port streams complete. */

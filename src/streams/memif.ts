@@ -1,100 +1,38 @@
-import { Observable, defer, filter, firstValueFrom, from, interval, map, startWith } from 'rxjs';
-import type { ObservableInput, Observer } from 'rxjs';
 import { loadNative } from '../native-bridge/load';
-import { MemifError } from '../native-bridge/errors';
 import { resolveOptions } from '../control/options';
-import type { MemifOptions, ResolvedOptions } from '../control/options';
+import type { MemifOptions } from '../control/options';
 import { InterfaceRuntime } from '../control/runtime';
-import type { ConnectionState } from '../control/state';
-import type { Burst } from './burst';
-import type { QueueStats } from './counters';
 import { DataPath } from './data-path';
-import { perPacket } from './per-packet';
-import type { TxPort } from './tx-port';
-import { ZeroCopyTx } from './zero-copy-tx';
+import { queueApi } from './queues';
+import type { MemifQueues } from './queues';
+import { WorkerHub } from '../workers/hub';
+import type { MemifWorker, MemifWorkerOptions } from '../workers/memif-worker';
 
-/** Counters of every queue that has been used, since the interface was created. */
-export interface InterfaceStats {
-  readonly rx: readonly (QueueStats & { readonly queue: number })[];
-  readonly tx: readonly (QueueStats & { readonly queue: number })[];
-  /**
-   * Peers refused by `allowUids` / `allowGids` (a client counts servers it refused). Absent on
-   * interfaces without a control socket (`rx-memif/testing`).
-   */
-  readonly refusedPeers?: number;
-}
+export type { InterfaceStats, MemifQueues } from './queues';
 
 /** One memif interface: its lifecycle as a stream, and its queues as streams. */
-export interface MemifInterface extends AsyncDisposable {
-  /** The options in force, defaults applied. */
-  readonly options: ResolvedOptions;
+export interface MemifInterface extends MemifQueues {
   /**
-   * The lifecycle: `listening` / `connecting` → `handshaking` → `connected` → `disconnected` →
-   * ... → `closed`. Replays the current state to a late subscriber; completes after `closed`.
-   */
-  readonly state$: Observable<ConnectionState>;
-  /**
-   * Packets received on queue `q`, one per emission (a view into a burst's memory; see
-   * {@link MemifInterface.rxBursts}). Hot: it carries traffic of every connection of the
-   * interface and completes on close.
-   */
-  rx(q?: number): Observable<Uint8Array>;
-  /** Received packets of queue `q`, one {@link Burst} per native read. */
-  rxBursts(q?: number): Observable<Burst>;
-  /**
-   * Transmit on queue `q`: packets handed to `next` in one tick reach the ring in one native
-   * call. The observer never blocks: a full ring leaves packets waiting (up to `txQueueSize`,
-   * then they are dropped and counted, unless `lossless`). A backlog of `txHighWater` packets
-   * pauses receiving on every rx queue until it drains to half of that, so that packets wait in
-   * the peer's ring rather than being copied in only to be dropped (docs/tuning.md). While the
-   * link is down packets are dropped and counted as `linkDown`.
-   */
-  tx(q?: number): Observer<Uint8Array>;
-  /**
-   * Like {@link MemifInterface.tx}, a burst at a time. A received {@link Burst} may be passed
-   * as it is: it then goes from its memory to the ring in one native call (in copy mode).
-   */
-  txBursts(q?: number): Observer<readonly Uint8Array[] | Burst>;
-  /**
-   * Zero-copy transmit on queue `q` (a client created with `zeroCopy: true` only; throws
-   * otherwise): the application writes packets straight into the client's buffers in the shared
-   * region and commits them, no copy. Slots are valid only while connected; after a
-   * reconnection they come from the new region. The same object for every call with `q`.
-   * See {@link ZeroCopyTx}.
+   * Runs the data path of `options.queues` (rx and tx of each index) in a new worker thread that
+   * runs `filename`; there, `attach()` of `rx-memif/worker` gives the same queue methods for
+   * those queues. The control plane (socket, handshake, `state$`) stays on this thread, which
+   * tells the worker every state, link up and down, and the close, in order. While the worker
+   * lives, those queues are its own: using them here throws. `stats()` here still counts them.
+   * Throws for a queue index out of range, listed twice or already served by a live worker.
+   * See README "Queues in worker threads" and docs/architecture.md.
    *
    * @example
-   * const zc = eth.txZeroCopy();
-   * const s = zc.alloc(64);
-   * for (let i = 0; i < s.count; i++) s.lengths[i] = build(s.slot(i)); // bytes written
-   * zc.commit(s.count);
+   * const w = eth.worker(new URL('./queue-worker.js', import.meta.url), { queues: [1] });
+   * w.state$.subscribe((s) => console.log('worker', w.threadId, s.status));
    */
-  txZeroCopy(q?: number): ZeroCopyTx;
+  worker(filename: string | URL, options: MemifWorkerOptions): MemifWorker;
   /**
-   * Emits each time queue `q`'s backlog has drained into the ring (or a Burst went to the ring
-   * whole): a producer may send more.
+   * Closes the interface (tells the peer, frees memory and sockets). Its workers close first:
+   * their streams complete and each thread gets 2 s (`WORKER_CLOSE_MS`) to exit by itself before
+   * it is terminated. Idempotent.
    */
-  txReady$(q?: number): Observable<number>;
-  /**
-   * Sends every packet of `source` on queue `q` without loss for lack of ring space (waiting,
-   * however long the backlog) and resolves with the count once all reached the ring. It first
-   * waits for the link (rejecting with `ECANCELED` if the interface closes before); packets
-   * that meet a link going down are dropped and counted as `linkDown`. Iterables are pulled
-   * only as fast as the ring takes them.
-   */
-  send(source: ObservableInput<Uint8Array> | Iterable<Uint8Array>, q?: number): Promise<number>;
-  /** Counters now. */
-  stats(): InterfaceStats;
-  /** Counters every `periodMs` (1000), starting now. */
-  stats$(periodMs?: number): Observable<InterfaceStats>;
-  /** Closes the interface (tells the peer, frees memory and sockets). Idempotent. */
   close(): Promise<void>;
 }
-
-const checkQueue = (q: number): number => {
-  if (!Number.isInteger(q) || q < 0 || q > 254)
-    throw new RangeError(`queue index must be an integer in 0..254, got ${q}`);
-  return q;
-};
 
 /**
  * Creates a memif interface and starts it: a server listens on `options.socket`, a client
@@ -111,96 +49,31 @@ const checkQueue = (q: number): number => {
 export const memif = (options: MemifOptions = {}): MemifInterface => {
   const resolved = resolveOptions(options);
   const native = loadNative();
-  const dataPath = new DataPath(native, resolved);
-  const runtime = new InterfaceRuntime(native, resolved, dataPath);
+  const scope = { serves: (_q: number): boolean => true };
+  const dataPath = new DataPath(native, resolved, scope);
+  const hub = new WorkerHub(resolved, dataPath);
+  scope.serves = hub.serves;
+  const runtime = new InterfaceRuntime(native, resolved, hub);
+  hub.follow(runtime.states);
   runtime.start();
 
-  const rxBursts = (q = 0) => dataPath.rxPort(checkQueue(q)).bursts;
-  const stats = (): InterfaceStats => ({
-    rx: [...dataPath.ports.rx.values()].map((p) => ({ queue: p.index, ...p.counters.snapshot() })),
-    tx: [...dataPath.ports.tx.values()].map((p) => ({ queue: p.index, ...p.counters.snapshot() })),
-    refusedPeers: runtime.refusedPeers,
-  });
-  const zeroCopyTx = new Map<number, ZeroCopyTx>();
-  const txZeroCopy = (q = 0): ZeroCopyTx => {
-    checkQueue(q);
-    if (resolved.role !== 'client' || !resolved.zeroCopy)
-      throw new Error(
-        `txZeroCopy() needs a client created with zeroCopy: true (this interface is a ${resolved.role}` +
-          `${resolved.role === 'client' ? ' without zeroCopy' : ''}); use tx() to transmit`,
-      );
-    let zc = zeroCopyTx.get(q);
-    if (!zc) {
-      zc = new ZeroCopyTx(q, () => dataPath.txLink(q), dataPath.txPort(q).counters);
-      zeroCopyTx.set(q, zc);
-    }
-    return zc;
-  };
-  const close = async () => {
-    await runtime.close();
-    dataPath.close();
-  };
-
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await hub.close();
+      await runtime.close();
+      dataPath.close();
+    })());
   return {
-    options: resolved,
-    state$: runtime.states,
-    rxBursts,
-    rx: (q = 0) => perPacket(rxBursts(q)),
-    tx: (q = 0) => dataPath.txPort(checkQueue(q)).observer,
-    txBursts: (q = 0) => dataPath.txPort(checkQueue(q)).burstObserver,
-    txZeroCopy,
-    txReady$: (q = 0) => dataPath.txPort(checkQueue(q)).ready$,
-    send: async (source, q = 0) => {
-      const port = dataPath.txPort(checkQueue(q));
-      const state = await firstValueFrom(
-        runtime.states.pipe(filter((st) => st.status === 'connected' || st.status === 'closed')),
-        { defaultValue: undefined },
-      );
-      if (state?.status !== 'connected')
-        throw new MemifError('send: the interface was closed before it connected', 'ECANCELED');
-      return sendAll(port, source);
-    },
-    stats,
-    stats$: (periodMs = 1000) => defer(() => interval(periodMs).pipe(startWith(0), map(stats))),
+    ...queueApi({
+      options: resolved,
+      states: runtime.states,
+      dataPath,
+      check: hub.check,
+      refusedPeers: () => runtime.refusedPeers,
+      close,
+    }),
     close,
-    [Symbol.asyncDispose]: close,
+    worker: (filename, workerOptions) => hub.spawn(filename, workerOptions),
   };
-};
-
-const isIterable = (x: unknown): x is Iterable<Uint8Array> =>
-  typeof x === 'object' && x !== null && Symbol.iterator in x && !Array.isArray(x);
-
-/**
- * Iterables are pulled a chunk at a time, each chunk waiting until the ring took the one
- * before; any other source is subscribed at once and its packets wait in the backlog.
- */
-const sendAll = async (
-  port: TxPort,
-  source: ObservableInput<Uint8Array> | Iterable<Uint8Array>,
-): Promise<number> => {
-  let count = 0;
-  if (isIterable(source)) {
-    let chunk = 0;
-    for (const packet of source) {
-      port.push(packet, true);
-      count++;
-      if (++chunk === 1024) {
-        chunk = 0;
-        await port.whenIdle();
-      }
-    }
-  } else {
-    await new Promise<void>((resolve, reject) =>
-      from(source).subscribe({
-        next: (packet) => {
-          port.push(packet, true);
-          count++;
-        },
-        error: reject,
-        complete: resolve,
-      }),
-    );
-  }
-  await port.whenIdle();
-  return count;
 };

@@ -80,7 +80,6 @@ class Slabs {
  * subject whatever connection they came from; a native queue is attached while the link is up.
  */
 export class RxPort {
-  readonly counters = new QueueCounters();
   private readonly subject = new Subject<Burst>();
   private readonly slabs = new Slabs();
   private queue: NativeQueue | undefined;
@@ -95,7 +94,10 @@ export class RxPort {
   /** The last {@link RxPort.drain} stopped at its budget with packets still in the ring. */
   more = false;
 
-  constructor(readonly index: number) {}
+  constructor(
+    readonly index: number,
+    readonly counters = new QueueCounters(),
+  ) {}
 
   get bursts(): Observable<Burst> {
     return this.subject.asObservable();

@@ -22,7 +22,6 @@ export interface TxPortOptions {
  * retried as the peer frees slots (it never signals that, so the poll loop retries).
  */
 export class TxPort {
-  readonly counters = new QueueCounters();
   private queue: NativeQueue | undefined;
   private backlog: Uint8Array[] = [];
   private head = 0;
@@ -43,6 +42,7 @@ export class TxPort {
   constructor(
     readonly index: number,
     private readonly options: TxPortOptions,
+    readonly counters = new QueueCounters(),
   ) {}
 
   /** Emits the free room of the backlog each time a flush leaves it empty. */

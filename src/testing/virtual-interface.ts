@@ -28,6 +28,7 @@ import type { InterfaceStats, MemifInterface } from '../streams/memif';
 import { MAX_PACKET, RX_BURST } from '../streams/rx-port';
 import { ZeroCopyTx } from '../streams/zero-copy-tx';
 import type { TxLink } from '../streams/zero-copy-tx';
+import type { MemifWorker } from '../workers/memif-worker';
 
 /** A state for {@link VirtualInterface.setState}: a whole `ConnectionState`, or just its status. */
 export type StateInput = ConnectionState | ConnectionState['status'];
@@ -392,6 +393,14 @@ class Virtual implements VirtualInterface {
     const port = this.txQueue(q);
     port.zeroCopy ??= new ZeroCopyTx(q, () => this.zeroCopyLink(port), port.counters);
     return port.zeroCopy;
+  };
+
+  /** A virtual interface has no shared memory for a worker thread: always throws `ENOTSUP`. */
+  readonly worker = (): MemifWorker => {
+    throw new MemifError(
+      'worker(): a virtual interface has no shared memory to serve in a worker thread',
+      'ENOTSUP',
+    );
   };
 
   readonly txReady$ = (q = 0): Observable<number> =>
