@@ -1,4 +1,4 @@
-import type { MemifInterface } from '../index';
+import type { MemifQueues } from '../index';
 
 /**
  * What a command's per-queue work uses of an interface: the queue part, which the main thread's
@@ -6,7 +6,7 @@ import type { MemifInterface } from '../index';
  * workers").
  */
 export type QueueIo = Pick<
-  MemifInterface,
+  MemifQueues,
   'options' | 'state$' | 'rx' | 'rxBursts' | 'tx' | 'txBursts' | 'txReady$' | 'send' | 'stats'
 >;
 

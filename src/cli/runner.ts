@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { Worker } from 'node:worker_threads';
+import type { MemifInterface } from '../index';
 import type { QueueIo, QueueWork, WorkKind } from './queue-io';
 import type { WorkName } from './work';
 
@@ -64,21 +64,12 @@ export interface WorkerEnd {
   readonly worker: number;
   readonly queues: readonly number[];
   readonly code: number;
-}
-
-/** The part of MemifWorker the runner uses. */
-interface SpawnedWorker {
-  readonly thread: Worker;
-  readonly exited: Promise<number>;
+  /** What it threw, when it threw. */
+  readonly error?: string;
 }
 
 /** The part of MemifInterface the runner uses. */
-export interface WorkerSpawner {
-  worker(
-    filename: string,
-    options: { readonly queues: readonly number[]; readonly workerData?: unknown },
-  ): SpawnedWorker;
-}
+export type WorkerSpawner = Pick<MemifInterface, 'worker'>;
 
 /** The CLI's worker script, next to this file (worker.ts under ts-node, worker.js built). */
 export const workerScript = (): string => path.join(__dirname, `worker${path.extname(__filename)}`);
@@ -123,13 +114,13 @@ export const runInWorkers = <P, T>(
       }
       changed();
     });
-    void spawned.exited.then((code) => {
+    spawned.state$.subscribe((state) => {
       // A worker gone without its final tally: what it posted last is all there is.
-      if (finals[w] === undefined) {
-        onExit({ worker: w, queues: group, code });
-        finished();
-        final(tallies[w]);
-      }
+      if (state.status !== 'exited' || finals[w] !== undefined) return;
+      const error = state.error ? { error: `${state.error.name}: ${state.error.message}` } : {};
+      onExit({ worker: w, queues: group, code: state.code, ...error });
+      finished();
+      final(tallies[w]);
     });
     return { spawned, done, gotFinal };
   });

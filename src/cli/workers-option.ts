@@ -4,7 +4,7 @@ import type { ParsedValues } from './args';
 import type { Output } from './output';
 import type { WorkKind } from './queue-io';
 import { allQueues, runInWorkers, runLocal } from './runner';
-import type { Runner, WorkerEnd, WorkerSpawner } from './runner';
+import type { Runner, WorkerEnd } from './runner';
 import { threadCpuMs } from './thread-cpu';
 import type { WorkName } from './work';
 
@@ -50,11 +50,11 @@ export const startWork = <P, T>(
     output.event(
       'worker',
       { ...end, status: 'exited' },
-      `worker ${end.worker} (queues ${end.queues.join(',')}) exited with code ${end.code}`,
+      `worker ${end.worker} (queues ${end.queues.join(',')}) exited with code ${end.code}` +
+        (end.error ? `: ${end.error}` : ''),
     );
   };
-  const spawner = iface as unknown as WorkerSpawner;
-  const runner = runInWorkers(kind, spawner, name, workers, queues, paramsOf, changed, onExit);
+  const runner = runInWorkers(kind, iface, name, workers, queues, paramsOf, changed, onExit);
   return { ...runner, failed: () => failed };
 };
 
