@@ -63,6 +63,7 @@ try {
     : [
         'test/native/**/*.spec.ts',
         'test/streams/**/*.spec.ts',
+        'test/workers/**/*.spec.ts', // queues in worker threads: attachments, teardown of a killed env
         'test/control/runtime.spec.ts',
         'test/control/access.spec.ts', // socket file mode/group at bind, SO_PEERCRED
         'test/hardening/hostile-ring.spec.ts',

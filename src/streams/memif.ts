@@ -58,12 +58,11 @@ export const memif = (options: MemifOptions = {}): MemifInterface => {
   runtime.start();
 
   let closing: Promise<void> | undefined;
-  const close = (): Promise<void> =>
-    (closing ??= (async () => {
-      await hub.close();
-      await runtime.close();
-      dataPath.close();
-    })());
+  const shut = async (): Promise<void> => {
+    await runtime.close();
+    dataPath.close();
+  };
+  const close = (): Promise<void> => (closing ??= hub.close()?.then(shut) ?? shut());
   return {
     ...queueApi({
       options: resolved,

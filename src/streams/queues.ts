@@ -122,8 +122,14 @@ export const queueApi = (parts: QueueParts): MemifQueues => {
   const stats = (): InterfaceStats => {
     const refusedPeers = parts.refusedPeers?.();
     return {
-      rx: [...dataPath.ports.rx.values()].map((p) => ({ queue: p.index, ...p.counters.snapshot() })),
-      tx: [...dataPath.ports.tx.values()].map((p) => ({ queue: p.index, ...p.counters.snapshot() })),
+      rx: [...dataPath.ports.rx.values()].map((p) => ({
+        queue: p.index,
+        ...p.counters.snapshot(),
+      })),
+      tx: [...dataPath.ports.tx.values()].map((p) => ({
+        queue: p.index,
+        ...p.counters.snapshot(),
+      })),
       ...(refusedPeers === undefined ? {} : { refusedPeers }),
     };
   };

@@ -94,25 +94,17 @@ export class WorkerHub implements DataPathHooks {
   }
 
   /**
-   * Tells every worker to close, waits for each thread to exit (terminating one still running
-   * after {@link WORKER_CLOSE_MS}), then stops following the interface.
+   * Tells every worker to close and waits for each thread to exit (terminating one still running
+   * after {@link WORKER_CLOSE_MS}). Undefined when no worker is alive: the interface then closes
+   * in the same tick, as it always did (a close from inside an rx emission stops it at once).
    */
-  async close(): Promise<void> {
+  close(): Promise<void> | undefined {
     this.closed = true;
-    const links = [...this.links];
-    this.broadcast({ type: 'close' });
-    await Promise.all(
-      links.map(async (link) => {
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const late = new Promise<'late'>((resolve) => {
-          timer = setTimeout(() => resolve('late'), WORKER_CLOSE_MS);
-        });
-        const outcome = await Promise.race([link.exited, late]);
-        clearTimeout(timer);
-        if (outcome === 'late') await link.terminate();
-      }),
-    );
     this.states?.unsubscribe();
+    const links = [...this.links];
+    if (links.length === 0) return undefined;
+    this.broadcast({ type: 'close' });
+    return Promise.all(links.map(closeOrTerminate)).then(() => undefined);
   }
 
   private claimable(queues: readonly number[]): number[] {
@@ -165,3 +157,13 @@ export class WorkerHub implements DataPathHooks {
     return this.startMessage;
   }
 }
+
+const closeOrTerminate = async (link: WorkerLink): Promise<void> => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), WORKER_CLOSE_MS);
+  });
+  const outcome = await Promise.race([link.exited, late]);
+  clearTimeout(timer);
+  if (outcome === 'late') await link.terminate();
+};
