@@ -96,7 +96,7 @@ export const gen = async (args: string[]): Promise<number> => {
     await session.close();
     session.output.event(
       'summary',
-      { connected: false, secs: 0, lost: count ?? 0, corrupt: 0 },
+      { connected: false, secs: 0, lost: count ?? 0, corrupt: 0, workers },
       'summary: never connected',
     );
     return 1;
