@@ -111,6 +111,10 @@ interface Live {
   tx: { port: TxPort; queue: NativeQueue; ring: RingHandle }[];
   /** Zero-copy transmit view of each tx ring, by queue index. */
   readonly txLinks: Map<number, TxLink>;
+  /** Changes with every connection (zero-copy slots of an earlier one are refused). */
+  readonly generation: number;
+  readonly region0: Uint8Array;
+  readonly buffers: readonly ArrayBuffer[];
 }
 
 /**
@@ -177,11 +181,51 @@ export class DataPath implements DataPathHooks {
   }
 
   start(memory: SharedMemory, _connected: ConnectedState): void {
+    const generation = ++this.generation;
+    const live: Live = {
+      memory,
+      rx: [],
+      tx: [],
+      txLinks: new Map(),
+      generation,
+      region0: new Uint8Array(memory.regions[0].buffer),
+      buffers: memory.regions.map((r) => r.buffer),
+    };
+    this.live = live;
+    this.open(
+      live,
+      memory.rings.filter((r) => this.scope.serves(r.index)),
+    );
+    this.lastTraffic = performance.now();
+    if (this.options.rxMode === 'interrupt') this.sleep();
+    else this.wake();
+  }
+
+  /**
+   * Serves queue `q` again mid-connection (the worker thread that had it exited): a new native
+   * queue per ring starts from the ring's indices (docs/architecture.md "Queues in worker
+   * threads").
+   */
+  claim(q: number): void {
+    const live = this.live;
+    if (!live || live.rx.some((r) => r.port.index === q) || live.tx.some((t) => t.port.index === q))
+      return;
+    const added = this.open(
+      live,
+      live.memory.rings.filter((r) => r.index === q),
+    );
+    if (!this.polling) this.sleep();
+    else if (this.options.rxMode !== 'interrupt')
+      for (const r of added) r.queue.setInterruptMask(true);
+  }
+
+  /** Opens a native queue for each of `rings` and attaches it to its port; returns the rx ones. */
+  private open(live: Live, rings: readonly RingHandle[]): Live['rx'] {
     const rxDir = this.options.role === 'client' ? 'm2s' : 's2m';
+    const { memory } = live;
     const rx: Live['rx'] = [];
     const tx: Live['tx'] = [];
-    for (const ring of memory.rings) {
-      if (!this.scope.serves(ring.index)) continue;
+    for (const ring of rings) {
       const receives = ring.direction === rxDir;
       const port = receives ? this.rxPort(ring.index) : this.txPort(ring.index);
       const queue = this.native.Queue.create({
@@ -201,22 +245,21 @@ export class DataPath implements DataPathHooks {
       if (receives) rx.push({ port: port as RxPort, queue, ring });
       else tx.push({ port: port as TxPort, queue, ring });
     }
-    const generation = ++this.generation;
-    const region0 = new Uint8Array(memory.regions[0].buffer);
-    const txLinks = new Map(
-      tx.map((t) => [t.port.index, { queue: t.queue, data: region0, generation }] as const),
-    );
-    this.live = { memory, rx, tx, txLinks };
-    const buffers = memory.regions.map((r) => r.buffer);
+    for (const t of tx)
+      live.txLinks.set(t.port.index, {
+        queue: t.queue,
+        data: live.region0,
+        generation: live.generation,
+      });
     for (const r of rx) {
-      r.port.attach(r.queue, this.options.zeroCopyRx, buffers);
+      r.port.attach(r.queue, this.options.zeroCopyRx, live.buffers);
       // A client offers its receive buffers only now: a server may reset head before CONNECTED.
       if (this.options.role === 'client') r.queue.refill();
     }
     for (const t of tx) t.port.attach(t.queue);
-    this.lastTraffic = performance.now();
-    if (this.options.rxMode === 'interrupt') this.sleep();
-    else this.wake();
+    live.rx.push(...rx);
+    live.tx.push(...tx);
+    return rx;
   }
 
   stop(): void {

@@ -127,7 +127,12 @@ export class WorkerHub implements DataPathHooks {
 
   private onExit(link: WorkerLink): void {
     this.links.delete(link);
-    for (const q of link.queues) if (this.owners.get(q) === link) this.owners.delete(q);
+    for (const q of link.queues) {
+      if (this.owners.get(q) !== link) continue;
+      this.owners.delete(q);
+      // Its native queues died with its thread: the main thread serves the rings again.
+      if (!this.closed) this.dataPath.claim(q);
+    }
   }
 
   private broadcast(message: ToWorker): void {
