@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { MemifInterface } from '../index';
 import type { QueueIo, QueueWork, WorkKind } from './queue-io';
-import type { WorkName } from './work';
+import type { WorkName } from './per-queue';
 
 /**
  * Where a command's per-queue works run: all on the main thread (no --workers), or spread over

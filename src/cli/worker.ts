@@ -2,7 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { attach } from '../worker';
 import type { FromWorker, ToWorker, WorkerData } from './runner';
 import { threadCpuMs } from './thread-cpu';
-import { workNamed } from './work';
+import { workNamed } from './per-queue';
 
 /**
  * The CLI's worker thread (`--workers N`): runs the command's per-queue work on the queues

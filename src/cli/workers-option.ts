@@ -6,7 +6,7 @@ import type { WorkKind } from './queue-io';
 import { allQueues, runInWorkers, runLocal } from './runner';
 import type { Runner, WorkerEnd } from './runner';
 import { threadCpuMs } from './thread-cpu';
-import type { WorkName } from './work';
+import type { WorkName } from './per-queue';
 
 /** `--workers N`, for the commands that move traffic (echo, gen, sink, respond). */
 export const workersOption = { workers: { type: 'string' } } as const;

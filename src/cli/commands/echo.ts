@@ -1,7 +1,7 @@
 import { commonHelp, interfaceOptions, parse, runSeconds } from '../args';
 import { TrafficReport } from '../report';
 import { Session, untilStopped } from '../session';
-import { echoWork } from '../work/echo';
+import { echoWork } from '../per-queue/echo';
 import { cpuField, startWork, workerCount, workersHelp, workersOption } from '../workers-option';
 
 export const echoHelp = `Usage: rx-memif echo [options] [--swap-mac] [--workers N]

@@ -11,8 +11,8 @@ import { MAX_GEN_SIZE, MIN_GEN_SIZE, parseMac } from '../frames';
 import { TrafficReport } from '../report';
 import { Session, Stopper } from '../session';
 import { waitConnected } from '../wait';
-import { genWork, shareOf } from '../work/gen';
-import type { GenMode, GenParams } from '../work/gen';
+import { genWork, shareOf } from '../per-queue/gen';
+import type { GenMode, GenParams } from '../per-queue/gen';
 import { cpuField, startWork, workerCount, workersHelp, workersOption } from '../workers-option';
 
 export const genHelp = `Usage: rx-memif gen --size S|A..B [--count N [--one-way]] [--rate PPS] [--workers N]

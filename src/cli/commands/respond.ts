@@ -3,7 +3,7 @@ import type { LinkMode, MemifOptions } from '../../index';
 import { UsageError, commonHelp, interfaceOptions, parse, runSeconds } from '../args';
 import { Session, untilStopped } from '../session';
 import { LiveReport } from '../status-line';
-import { respondWork } from '../work/respond';
+import { respondWork } from '../per-queue/respond';
 import { cpuField, startWork, workerCount, workersHelp, workersOption } from '../workers-option';
 
 export const respondHelp = `Usage: rx-memif respond --ip A.B.C.D/L [--ip6 X::Y/L] [--workers N] [options]
@@ -28,7 +28,7 @@ ${workersHelp}
 
 ${commonHelp}`;
 
-export type { AnsweredKind } from '../work/respond';
+export type { AnsweredKind } from '../per-queue/respond';
 
 const own = {
   ip: { type: 'string', multiple: true },

@@ -8,7 +8,7 @@ import {
 } from '../args';
 import { TrafficReport } from '../report';
 import { Session, Stopper } from '../session';
-import { sinkWork } from '../work/sink';
+import { sinkWork } from '../per-queue/sink';
 import { cpuField, startWork, workerCount, workersHelp, workersOption } from '../workers-option';
 
 export const sinkHelp = `Usage: rx-memif sink [--check [--count N]] [--workers N] [options]
