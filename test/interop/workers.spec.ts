@@ -44,7 +44,7 @@ const spreadBytes = (count: number, queues: number, min: number, max: number): n
 const LISTENING = /"status":"listening"/;
 
 describe('interop: rx-memif --workers N (queues in worker threads)', function () {
-  this.timeout(90000);
+  this.timeout(180000);
   let dir = '';
   let cleanup: () => void = () => undefined;
   let children: CliRun[] = [];
@@ -159,8 +159,9 @@ describe('interop: rx-memif --workers N (queues in worker threads)', function ()
     const common = ['--socket', socket, '--queues', '2', '--json'];
     const echo = cli(['echo', '--role', 'server', '--workers', '2', ...common]);
     await echo.waitForLine(LISTENING);
-    const first = cli(['gen', '--secs', '30', ...common]);
-    await first.waitForLine(/"event":"stats".*"rx":\{"packets":[1-9]/);
+    const first = cli(['gen', '--secs', '60', ...common]);
+    // Worker threads under ts-node take seconds to start on a loaded machine: echo answers then.
+    await first.waitForLine(/"event":"stats".*"rx":\{"packets":[1-9]/, 60000);
     first.kill('SIGKILL');
     await first;
     await echo.waitForLine(/"status":"disconnected"/);
@@ -174,7 +175,7 @@ describe('interop: rx-memif --workers N (queues in worker threads)', function ()
       '--size',
       '64..1500',
       '--secs',
-      '30',
+      '60',
       ...common,
     ]);
     expect(second.code, second.stdout + second.stderr).to.equal(0);
@@ -203,7 +204,7 @@ describe('interop: rx-memif --workers N (queues in worker threads)', function ()
 
   it('gen --one-way --queues 2 into sink --check --count N --workers 2: all N intact and in order', async () => {
     const socket = path.join(dir, 'memif.sock');
-    const common = ['--socket', socket, '--queues', '2', '--secs', '40', '--json'];
+    const common = ['--socket', socket, '--queues', '2', '--secs', '60', '--json'];
     const N = 50_000;
     const sink = cli([
       'sink',
@@ -260,7 +261,7 @@ describe('interop: rx-memif --workers N (queues in worker threads)', function ()
     ]);
     await respond.waitForLine(LISTENING);
     const N = 20_000;
-    const g = await cli(['gen', '--count', String(N), '--secs', '30', ...common]);
+    const g = await cli(['gen', '--count', String(N), '--secs', '60', ...common]);
     expect(g.code, g.stdout + g.stderr).to.equal(0);
     expect(summaryOf(g)).to.deep.include({ lost: 0, corrupt: 0, received: N });
     const p = await cli([
