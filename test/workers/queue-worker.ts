@@ -1,6 +1,7 @@
 // A worker thread for the worker specs: serves its queues as workerData says.
 import { parentPort } from 'node:worker_threads';
 import { attach } from '../../src/worker';
+import { loadNative } from '../../src/native-bridge/load';
 
 /** What the spec asks of this worker. */
 export interface QueueWorkerPlan {
@@ -49,7 +50,11 @@ parentPort?.on('message', (m: string) => {
     const report: QueueWorkerReport = { received, states, completed, stats: eth.stats() };
     parentPort?.postMessage(report);
   }
-  if (m === 'close') void eth.close();
+  // Closing its own side frees every native object of this thread (attachments, queues).
+  if (m === 'close')
+    void eth
+      .close()
+      .then(() => parentPort?.postMessage({ liveHandles: loadNative().liveHandles(), completed }));
 });
 // The application's own channel must not keep the thread alive once the interface is closed.
 if (!plan.linger) parentPort?.unref();

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { filter, firstValueFrom, take, timeout, toArray } from 'rxjs';
 import type { MemifInterface, MemifWorker, MemifWorkerState } from '../../src/index';
@@ -66,6 +67,17 @@ const roundTrip = async (eth: MemifInterface, q: number, count: number): Promise
 
 describe('queues in worker threads', function () {
   this.timeout(60000);
+
+  it('has its entry point, rx-memif/worker, in the package exports', () => {
+    const pkg = JSON.parse(
+      fs.readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'),
+    ) as { exports: Record<string, unknown> };
+    expect(pkg.exports['./worker']).to.deep.equal({
+      types: './dist/worker/index.d.ts',
+      default: './dist/worker/index.js',
+    });
+  });
+
   const { make, socket, pair } = useInterfaces();
 
   it('carries packets both ways through two workers started before the link is up', async () => {
@@ -174,8 +186,12 @@ describe('queues in worker threads', function () {
     const { client } = await pair(QUEUES, QUEUES);
     const w = spawn(client, [1], { mode: 'sink' });
     await status(w, 'running');
+    const before = await report(w);
+    expect(before.completed).to.equal(false);
+    const closed = new Promise((resolve) => w.thread.once('message', resolve));
     w.thread.postMessage('close');
-    // Its streams complete and nothing keeps the thread alive any more.
+    expect(await closed).to.deep.equal({ liveHandles: 0, completed: true });
+    // Its streams completed and nothing keeps the thread alive any more.
     expect(await w.exited).to.equal(0);
     expect(client.stats().rx.map((r) => r.queue)).to.include(1);
   });
