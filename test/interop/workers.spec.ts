@@ -292,7 +292,9 @@ describe('interop: rx-memif --workers N (queues in worker threads)', function ()
   });
 });
 
-describe('cli: --workers usage', () => {
+describe('cli: --workers usage', function () {
+  // Each is a ts-node start-up, several seconds on a loaded machine.
+  this.timeout(60000);
   for (const command of ['echo', 'gen', 'sink', 'respond']) {
     it(`${command} --queues 2 --workers 3 exits 2; --help documents --workers`, async () => {
       const extra = command === 'respond' ? ['--ip', '192.0.2.1'] : [];
