@@ -76,7 +76,7 @@ export const workerScript = (): string => path.join(__dirname, `worker${path.ext
 
 /**
  * Runs `work` on `queues` in `n` worker threads, queue q in worker q mod n. `changed` is called
- * each time a worker posts a tally; `onExit` when a worker thread ends before it was told to stop
+ * each time a worker posts a tally; `onExit` when a worker thread ends before its final tally
  * (it threw or was terminated: its last posted tally stands).
  */
 export const runInWorkers = <P, T>(
@@ -102,7 +102,7 @@ export const runInWorkers = <P, T>(
     const done = new Promise<void>((resolve) => (finished = resolve));
     let final: (t: T) => void = () => undefined;
     const gotFinal = new Promise<T>((resolve) => (final = resolve));
-    // Reported through `exited` (MemifWorker's state); an unheard 'error' would throw here.
+    // Reported through MemifWorker's state$ below; an unheard 'error' event would throw here.
     spawned.thread.on('error', () => undefined);
     spawned.thread.on('message', (m: FromWorker<T>) => {
       tallies[w] = m.tally;
