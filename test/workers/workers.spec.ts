@@ -219,5 +219,11 @@ describe('queues in worker threads', function () {
       .with.property('code', 'ENOTWORKER');
     await w.terminate();
     expect(() => client.rx(1)).not.to.throw();
+    // A worker file that cannot load is a worker that exited with its error, not a crash.
+    const missing = client.worker(path.join(__dirname, 'no-such-worker.js'), { queues: [1] });
+    const end = await status(missing, 'exited');
+    expect(end.code).to.equal(1);
+    expect(end.error?.message).to.match(/no-such-worker/);
+    expect(() => client.rx(1)).not.to.throw();
   });
 });
