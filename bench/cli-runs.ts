@@ -23,7 +23,7 @@ export interface CliCommand {
 
 type Json = Record<string, unknown>;
 
-class CliChild {
+export class CliChild {
   readonly process: ChildProcess;
   readonly lines: Json[] = [];
   readonly exited: Promise<number | null>;
@@ -100,7 +100,7 @@ class CliChild {
   }
 }
 
-const waitForFile = async (file: string, ms = 10000): Promise<void> => {
+export const waitForFile = async (file: string, ms = 10000): Promise<void> => {
   const deadline = Date.now() + ms;
   while (!fs.existsSync(file)) {
     if (Date.now() > deadline) throw new Error(`${file} did not appear in ${ms} ms`);

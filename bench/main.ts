@@ -11,6 +11,8 @@
  * - the command line: `rx-memif gen` ↔ `rx-memif echo`, gen ↔ testpmd io, testpmd flowgen ↔
  *   echo in both roles, against testpmd flowgen ↔ testpmd io
  * - overload: every reflector's received / sent against the generator's sent / received
+ * - queues in worker threads: testpmd flowgen with 2 queue pairs ↔ `rx-memif echo --queues 2`
+ *   with its queues on the main thread, in 1 and in 2 workers; CPU time per packet per thread
  * - back-to-back latency per rx mode; GC share and RSS of the rx-memif side
  *
  * Writes the generated section "bench" of bench/RESULTS.md (the hand-written text around it
@@ -20,7 +22,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { testpmdPath } from '../test/helpers/testpmd';
-import { CLI, emptyResults, measuredFrom, resultTables } from './report';
+import { CLI, WORKERS, emptyResults, measuredFrom, resultTables } from './report';
 import type { BenchResults, Series } from './report';
 import { echoFromTestpmd, genToEcho, genToTestpmd } from './cli-runs';
 import type { CliCommand } from './cli-runs';
@@ -33,6 +35,7 @@ import type { Role } from './peers';
 import { writeSection } from './results-file';
 import { chartBars, renderChart } from './svg-chart';
 import { targetsTable } from './targets';
+import { echoWorkersFromTestpmd } from './workers-runs';
 
 const root = process.env.RX_MEMIF_BENCH_ROOT ?? path.resolve(__dirname, '..');
 
@@ -201,6 +204,37 @@ const main = async (): Promise<number> => {
       if (last) exchange('`rx-memif echo` (client) ← testpmd flowgen', 64, ec.exchange);
       if (ec.gc) results.childGc.push({ run: 'echo (client) ← testpmd flowgen', gc: ec.gc });
       progress('CLI, reference flowgen server ↔ io client', client, round);
+    }
+  }
+
+  if (opts.rows.has('workers')) {
+    const series: Series = {
+      reference: [],
+      ours: { [WORKERS.main]: [], [WORKERS.one]: [], [WORKERS.two]: [] },
+    };
+    results.workers.series = series;
+    const variants: [string, number][] = [
+      [WORKERS.main, 0],
+      [WORKERS.one, 1],
+      [WORKERS.two, 2],
+    ];
+    for (let round = 0; round < rounds; round++) {
+      const what = 'workers, 64 B, 2 queue pairs';
+      series.reference.push(
+        await reference(`${what}, flowgen client ↔ io server`, () =>
+          testpmdPair('server', 'io', 'flowgen', 64, secs, ['--rxq=2', '--txq=2']),
+        ),
+      );
+      for (const [variant, workers] of variants) {
+        const r = await attempt(
+          `echo --queues 2 --workers ${workers} ← flowgen`,
+          () => echoWorkersFromTestpmd(cli, 2, workers, secs),
+          (x) => x.ok,
+        );
+        series.ours[variant].push(r.rate);
+        results.workers.threads.push({ variant, threads: r.threads });
+      }
+      progress(what, series, round);
     }
   }
 

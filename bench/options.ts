@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 
 /** The groups of rows `--only` can pick. */
-export const ROWS = ['round-trip', 'one-way', 'cli', 'latency'] as const;
+export const ROWS = ['round-trip', 'one-way', 'cli', 'workers', 'latency'] as const;
 export type Row = (typeof ROWS)[number];
 
 export interface BenchOptions {

@@ -79,6 +79,8 @@ export const testpmdPair = async (
   generatorMode: 'flowgen' | 'txonly',
   size: number,
   secs: number,
+  /** More testpmd arguments for both sides (`--rxq=2 --txq=2`). */
+  both: string[] = [],
 ): Promise<PairRun> => {
   const socket = socketPath();
   const started: Testpmd[] = [];
@@ -86,8 +88,8 @@ export const testpmdPair = async (
     const start = (r: Role) => {
       const t =
         r === role
-          ? testpmd(r, socket, mode, 0)
-          : testpmd(r, socket, generatorMode, 1, generatorArgs(size));
+          ? testpmd(r, socket, mode, 0, both)
+          : testpmd(r, socket, generatorMode, 1, [...generatorArgs(size), ...both]);
       started.push(t);
       return t;
     };

@@ -4,6 +4,7 @@ import type { Exchange } from './in-process';
 import { markdownTable, mpps, ratioText } from './markdown';
 import { mean, pairedRatio } from './stats';
 import type { Measured } from './targets';
+import type { ThreadCost } from './workers-runs';
 
 /** Rates (packets/s) of one comparison, one entry a round: the reference and each variant. */
 export interface Series {
@@ -21,6 +22,8 @@ export interface BenchResults {
   readonly memory: { run: string; use: MemoryUse }[];
   /** GC of the `rx-memif echo` children (`--trace-gc`), per run. */
   readonly childGc: { run: string; gc: ChildGc }[];
+  /** `echo --queues 2 --workers W` ← flowgen with 2 queue pairs; thread costs of every round. */
+  readonly workers: { series?: Series; threads: { variant: string; threads: ThreadCost[] }[] };
 }
 
 export const emptyResults = (): BenchResults => ({
@@ -31,7 +34,15 @@ export const emptyResults = (): BenchResults => ({
   latency: [],
   memory: [],
   childGc: [],
+  workers: { threads: [] },
 });
+
+/** The `--workers` comparison's variants: `echo --queues 2 --workers W`. */
+export const WORKERS = {
+  main: 'main thread (--workers 0)',
+  one: '1 worker',
+  two: '2 workers',
+} as const;
 
 /** The CLI comparisons' variant names. */
 export const CLI = {
@@ -139,6 +150,26 @@ const referenceCell = (s: Series): string => mpps(mean(s.reference.filter((v) =>
 const count = (n: number | undefined): string => (n === undefined ? '—' : String(n));
 const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
 
+/** The thread costs added up per variant and thread (all rounds). */
+const threadRows = (runs: BenchResults['workers']['threads']): string[][] => {
+  const sums = new Map<string, { variant: string; thread: string; packets: number; ms: number }>();
+  for (const { variant, threads } of runs)
+    for (const t of threads) {
+      const key = `${variant}\0${t.thread}`;
+      const sum = sums.get(key) ?? { variant, thread: t.thread, packets: 0, ms: 0 };
+      sum.packets += t.packets;
+      sum.ms += t.cpuMs;
+      sums.set(key, sum);
+    }
+  return [...sums.values()].map((t) => [
+    t.variant,
+    t.thread === 'main' ? 'main' : `worker ${t.thread}`,
+    String(t.packets),
+    t.ms.toFixed(0),
+    t.packets > 0 ? ((t.ms * 1e6) / t.packets).toFixed(0) : '—',
+  ]);
+};
+
 /** Every table of a run, in Markdown; a group that did not run (`--only`) is left out. */
 export const resultTables = (r: BenchResults): string[] => {
   const out: string[] = [];
@@ -236,6 +267,23 @@ export const resultTables = (r: BenchResults): string[] => {
           ratioText(sentOverReceived(e)),
           Object.keys(e.reflectorDrops).length ? JSON.stringify(e.reflectorDrops) : '—',
         ]),
+      ),
+    );
+  const w = r.workers.series;
+  if (w)
+    section(
+      'Queues in worker threads: testpmd flowgen (client, 2 queue pairs) ↔ `rx-memif echo --queues 2` (server, all its threads on one CPU); Mpps per direction received back by flowgen (ratio to testpmd io with 2 queue pairs)',
+      markdownTable(
+        ['testpmd io Mpps', ...Object.values(WORKERS)],
+        [[referenceCell(w), ...Object.values(WORKERS).map((v) => cell(w, v))]],
+      ),
+    );
+  if (r.workers.threads.length)
+    section(
+      'CPU time per packet of each thread of that echo (all rounds; packets received, each sent back)',
+      markdownTable(
+        ['run', 'thread', 'packets', 'CPU ms', 'CPU ns / packet'],
+        threadRows(r.workers.threads),
       ),
     );
   if (r.latency.length)

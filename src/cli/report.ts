@@ -21,6 +21,17 @@ export const dropsOf = (s: InterfaceStats): Record<string, number> => {
   return drops;
 };
 
+/** Packets by queue, every queue of the interface (0 for one that never carried any). */
+export const queueCounts = (
+  s: InterfaceStats,
+  queues: number,
+): { queue: number; rx: number; tx: number }[] =>
+  Array.from({ length: queues }, (_, queue) => ({
+    queue,
+    rx: s.rx.find((q) => q.queue === queue)?.packets ?? 0,
+    tx: s.tx.find((q) => q.queue === queue)?.packets ?? 0,
+  }));
+
 const rate = (n: number, secs: number): number =>
   secs > 0 ? Number((n / secs / 1e6).toFixed(4)) : 0;
 
@@ -29,7 +40,7 @@ const human = (n: number): string =>
 
 /**
  * Prints a stats line a second (JSON, or one human line) and builds the summary:
- * `secs`, `rx` / `tx` `{packets, bytes, mpps}`, `drops` by reason.
+ * `secs`, `rx` / `tx` `{packets, bytes, mpps}`, `drops` by reason, `queues`: packets by queue.
  */
 export class TrafficReport {
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -87,6 +98,7 @@ export class TrafficReport {
       rx: { ...rx, mpps: rate(rx.packets, secs) },
       tx: { ...tx, mpps: rate(tx.packets, secs) },
       drops: dropsOf(s),
+      queues: queueCounts(s, Math.max(this.iface.options.rxQueues, this.iface.options.txQueues)),
     };
   }
 }

@@ -1,10 +1,12 @@
-import { icmpResponderBurst, parsePacket, parsePrefix, resolveOptions } from '../../index';
-import type { Burst, LinkMode, MemifOptions } from '../../index';
+import { icmpResponderBurst, parsePrefix, resolveOptions } from '../../index';
+import type { LinkMode, MemifOptions } from '../../index';
 import { UsageError, commonHelp, interfaceOptions, parse, runSeconds } from '../args';
 import { Session, untilStopped } from '../session';
 import { LiveReport } from '../status-line';
+import { respondWork } from '../per-queue/respond';
+import { cpuField, startWork, workerCount, workersHelp, workersOption } from '../workers-option';
 
-export const respondHelp = `Usage: rx-memif respond --ip A.B.C.D/L [--ip6 X::Y/L] [options]
+export const respondHelp = `Usage: rx-memif respond --ip A.B.C.D/L [--ip6 X::Y/L] [--workers N] [options]
 
 Answers, like a host with these addresses: ARP who-has and ICMP echo requests for each --ip,
 ICMPv6 echo requests and neighbor solicitations for each --ip6 (both repeatable; the prefix
@@ -14,21 +16,25 @@ with --echo-other (so that \`rx-memif gen\` can run against the same server).
 
 Prints a stats line a second (a live status line on a terminal); with --json
 {"event":"stats",...} lines and a final {"event":"summary","secs","rx":{...},"tx":{...},
-"lost":0,"corrupt":0,"drops":{...},"answered":{"arp","icmp","icmpv6","nd"},"other",
-"connected"}. Exit status 0 when connected at the end, 1 when not, 2 for bad options.
+"lost":0,"corrupt":0,"drops":{...},"queues":[{"queue","rx","tx"},...],"answered":{"arp",
+"icmp","icmpv6","nd"},"other","workers","cpuMs","connected"} ("queues": packets by queue;
+"workers": 0 when the queues ran on the main thread). Exit status 0 when connected at the end,
+1 when not (or a worker thread died), 2 for bad options.
 
   --ip A.B.C.D[/L]         an IPv4 address to answer for (repeatable)
   --ip6 X::Y[/L]           an IPv6 address to answer for (repeatable)
   --echo-other             send every other frame back unchanged instead of dropping it
+${workersHelp}
 
 ${commonHelp}`;
 
-export type AnsweredKind = 'arp' | 'icmp' | 'icmpv6' | 'nd';
+export type { AnsweredKind } from '../per-queue/respond';
 
 const own = {
   ip: { type: 'string', multiple: true },
   ip6: { type: 'string', multiple: true },
   'echo-other': { type: 'boolean' },
+  ...workersOption,
 } as const;
 
 /** `addr[/len]` of the given family → the bare address, or a UsageError. */
@@ -52,16 +58,6 @@ export const withMac = (options: MemifOptions): MemifOptions & { mac: string } =
   mac: resolveOptions(options).mac,
 });
 
-/** What kind of request a reply answers (read from the reply itself). */
-const kindOf = (reply: Uint8Array, mode: LinkMode): AnsweredKind | undefined => {
-  const p = parsePacket(reply, mode);
-  if (p.kind !== 'packet') return undefined;
-  if (p.network?.kind === 'arp') return 'arp';
-  if (p.transport?.kind === 'icmp') return 'icmp';
-  if (p.transport?.kind === 'icmpv6') return p.transport.type === 136 ? 'nd' : 'icmpv6';
-  return undefined;
-};
-
 export const respond = async (args: string[]): Promise<number> => {
   const { values } = parse(args, own);
   if (values.help) {
@@ -81,42 +77,20 @@ export const respond = async (args: string[]): Promise<number> => {
   if (options.mode === 'punt-inject') throw new UsageError('respond works in ethernet or ip mode');
   const mode: LinkMode = options.mode === 'ip' ? 'ip' : 'ethernet';
   icmpResponderBurst({ ip: ips, mac: options.mac, mode }); // bad options throw before connecting
+  const workers = workerCount(values, options.rxQueues ?? 1);
   const session = new Session(options, values.json === true);
   const { iface } = session;
-  const answered: Record<AnsweredKind, number> = { arp: 0, icmp: 0, icmpv6: 0, nd: 0 };
-  let other = 0;
-  for (let q = 0; q < iface.options.rxQueues; q++) {
-    const out = iface.txBursts(Math.min(q, iface.options.txQueues - 1));
-    // A burst at a time: "not for us" is read from the bytes in place, and the other frames
-    // go back as one burst over the received memory (one native call, as `echo` does).
-    const passThrough = (b: Burst): void => {
-      other += b.count;
-      if (echoOther) out.next(b);
-    };
-    iface
-      .rxBursts(q)
-      .pipe(icmpResponderBurst({ ip: ips, mac: options.mac, mode, passThrough }))
-      .subscribe((replies) => {
-        for (const r of replies) {
-          const kind = kindOf(r, mode);
-          if (kind) answered[kind]++;
-        }
-        out.next(replies);
-      });
-  }
+  const params = { ips, mac: options.mac, mode, echoOther };
+  const runner = startWork(respondWork, 'respond', iface, session.output, workers, () => params);
   const live = new LiveReport(iface, session.output);
   await untilStopped(secs);
   live.stop();
   const connected = session.connected;
-  const summary = {
-    connected,
-    ...live.summary(live.secs),
-    lost: 0,
-    corrupt: 0,
-    answered,
-    other,
-  };
+  const traffic = live.summary(live.secs);
+  const { answered, other } = await runner.stop();
+  const cpuMs = cpuField(runner);
+  const summary = { connected, ...traffic, lost: 0, corrupt: 0, answered, other, workers, cpuMs };
   await session.close();
   session.output.event('summary', summary, `summary: ${JSON.stringify(summary)}`);
-  return connected ? 0 : 1;
+  return connected && !runner.failed() ? 0 : 1;
 };
