@@ -154,7 +154,6 @@ export class TxPort {
 
   /** Moves as much of the backlog as fits into the ring; true when something is still waiting. */
   flush(): boolean {
-    this.flushScheduled = false;
     if (!this.queue) return false;
     this.moveToRing();
     if (this.waiting > 0) {
@@ -273,11 +272,20 @@ export class TxPort {
     this.lastJoinable = false;
   }
 
+  /**
+   * At most one microtask per tick, made once: the service loop flushes after every rx burst
+   * without cancelling it, so a turn of many bursts does not queue one per burst.
+   */
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    queueMicrotask(() => this.flush());
+    queueMicrotask(this.flushTask);
   }
+
+  private readonly flushTask = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
 
   /**
    * Tells producers the backlog drained, one macrotask later: a producer that refills at once
