@@ -1,19 +1,31 @@
+/** A packet view `rx()` made, with the buffer and byte offset it was made from. */
+export interface MadeView {
+  view: Uint8Array;
+  buffer: ArrayBufferLike;
+  offset: number;
+}
+
 const EMPTY: Uint8Array = new Uint8Array(0);
+const NONE: MadeView = { view: EMPTY, buffer: EMPTY.buffer, offset: 0 };
 
 /**
- * The packet view `rx()` is emitting now, with the buffer and byte offset it was made from, so
- * that `tx().next(view)` from inside the emission (a per-packet reflector) knows them by
- * identity instead of asking the view: its `buffer` and `byteOffset` getters cost more than the
- * rest of the append together (docs/tuning.md, "Per-packet tx"). Reset after each burst, so it
- * never keeps receive memory alive.
+ * The packet view `rx()` is emitting now, so that `tx().next(view)` from inside the emission (a
+ * per-packet reflector) knows its buffer and offset by identity instead of asking the view: its
+ * `buffer` and `byteOffset` getters cost more than the rest of the append together
+ * (docs/tuning.md, "Per-packet tx"). `current` is a fresh object per burst, so that storing each
+ * new view in it is a store into a young object (a long-lived holder would take V8's write
+ * barrier slow path for every packet), and it is reset after the burst, so it never keeps
+ * receive memory alive.
  */
-export const emittedView = {
-  view: EMPTY as Uint8Array,
-  buffer: EMPTY.buffer as ArrayBufferLike,
-  offset: 0,
+export const emittedView: { current: MadeView } = { current: NONE };
+
+/** A holder for the views of one burst of `buffer`, made current. */
+export const startEmitting = (buffer: ArrayBufferLike): MadeView => {
+  const made: MadeView = { view: EMPTY, buffer, offset: 0 };
+  emittedView.current = made;
+  return made;
 };
 
-export const forgetEmittedView = (): void => {
-  emittedView.view = EMPTY;
-  emittedView.buffer = EMPTY.buffer;
+export const stopEmitting = (): void => {
+  emittedView.current = NONE;
 };

@@ -138,10 +138,11 @@ export class TxPort {
     }
     let buffer: ArrayBufferLike;
     let offset: number;
-    if (packet === emittedView.view) {
+    const made = emittedView.current;
+    if (packet === made.view) {
       // The view rx() is emitting: its origin is known (the getters cost ~20 ns a packet).
-      buffer = emittedView.buffer;
-      offset = emittedView.offset;
+      buffer = made.buffer;
+      offset = made.offset;
     } else {
       buffer = packet.buffer;
       offset = packet.byteOffset;
