@@ -7,6 +7,8 @@
  *
  *   taskset -c 0 node -r ts-node/register/transpile-only bench/reflect-cpu.ts
  *   API=burst BURST=256 taskset -c 0 node -r ts-node/register/transpile-only bench/reflect-cpu.ts
+ *
+ * `API=sink`: one way instead, `rx()` into a counter (nothing is sent back).
  */
 import { loadNative } from '../src/native-bridge';
 import type { NativeQueueConfig } from '../src/native-bridge';
@@ -20,7 +22,7 @@ import { perPacket } from '../src/streams/per-packet';
 const native = loadNative();
 const LOG2_RING = 10;
 const BURST = Number(process.env.BURST ?? 32);
-const API = process.env.API === 'burst' ? 'burst' : 'packet';
+const API = process.env.API === 'burst' || process.env.API === 'sink' ? process.env.API : 'packet';
 const layout = clientLayout({
   cacheLineSize: native.cacheLineSize,
   log2RingSize: LOG2_RING,
@@ -74,7 +76,10 @@ rx.attach(
 );
 const tx = new TxPort(0, { queueSize: 8192, lossless: false });
 tx.attach(ourTx);
-if (API === 'packet') {
+let sunk = 0;
+if (API === 'sink') {
+  perPacket(rx.bursts).subscribe(() => sunk++);
+} else if (API === 'packet') {
   const out = tx.observer;
   perPacket(rx.bursts).subscribe((p) => out.next(p));
 } else {
@@ -89,8 +94,9 @@ const round = async (bursts: number): Promise<number> => {
     const sent = peerTx.transmitViews([frames], 1, viewOf, offsets, lengths, BURST);
     rx.drain(256);
     tx.flush();
-    const got = peerRx.receive(back.slab, 0, back.offsets, backLengths, 1024);
-    peerRx.refill();
+    const got =
+      API === 'sink' ? sent : peerRx.receive(back.slab, 0, back.offsets, backLengths, 1024);
+    if (API !== 'sink') peerRx.refill();
     if (sent !== BURST || got !== BURST) throw new Error(`lost packets: sent ${sent}, got ${got}`);
     // Let the microtasks and immediates of the ports run, as the event loop would.
     if ((k & 63) === 63) await new Promise((resolve) => setImmediate(resolve));
@@ -108,6 +114,7 @@ const main = async () => {
     `reflect ${API}, ${BURST}-packet bursts: median ${runs[10].toFixed(1)} ns CPU per packet ` +
       `(min ${runs[0].toFixed(1)}; peer included)`,
   );
+  if (API === 'sink' && sunk === 0) throw new Error('nothing received');
   for (const q of [peerTx, peerRx, ourRx, ourTx]) q.close();
   rx.complete();
   tx.complete();
