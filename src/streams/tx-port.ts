@@ -45,6 +45,9 @@ export class TxPort {
   /** The buffer of the last run, and whether a new packet may join it. */
   private lastBuffer: ArrayBufferLike | undefined;
   private lastJoinable = false;
+  /** One call's views and view indices when the batch does not start at entry 0. */
+  private readonly batchViews: Uint8Array[] = [];
+  private readonly batchViewOf = new Uint32Array(BATCH_PACKETS);
   /** The last flush found the ring full: the next one asks for room before sending. */
   private ringWasFull = false;
   private flushScheduled = false;
@@ -195,21 +198,27 @@ export class TxPort {
     while (this.waiting > 0) {
       // A ring found full costs one small call to ask, not a whole batch checked and refused.
       if (this.ringWasFull && q.pending() === 0) break;
-      if (this.head > 0) this.compact();
+      // The sent prefix is moved out once it is as long as what waits (amortised: a large
+      // lossless backlog is not moved again for every ring's worth sent).
+      if (this.head > 0 && this.head * 2 >= this.tail) this.compact();
+      const head = this.head;
       // Packets whose buffer was transferred (detached) after they were queued: nothing left.
-      if (this.views[0].length === 0) {
+      if (this.views[this.viewOf[head]].length === 0) {
         this.dropRun();
         continue;
       }
       const count = this.batch();
-      const sent = q.transmitViews(
-        this.views,
-        this.viewOf[count - 1] + 1,
-        this.viewOf,
-        this.offsets,
-        this.lengths,
-        count,
-      );
+      const sent =
+        head === 0
+          ? q.transmitViews(
+              this.views,
+              this.viewOf[count - 1] + 1,
+              this.viewOf,
+              this.offsets,
+              this.lengths,
+              count,
+            )
+          : this.transmitFrom(q, head, count);
       this.head += sent;
       moved += sent;
       this.ringWasFull = sent < count;
@@ -218,26 +227,46 @@ export class TxPort {
     return moved;
   }
 
-  /** Packets from `head` (0) that one native call may take: up to a view that was detached. */
-  private batch(): number {
-    const { viewOf, views } = this;
-    const end = Math.min(this.tail, BATCH_PACKETS);
-    // Views are few (one per buffer run): check them, not the packets.
-    const lastView = viewOf[end - 1];
-    for (let v = 1; v <= lastView; v++) {
-      if (views[v].length > 0) continue;
-      let i = 0;
-      while (viewOf[i] < v) i++;
-      return i;
-    }
-    return end;
+  /** `count` packets from entry `head` > 0: their views and view indices rebased to 0. */
+  private transmitFrom(q: NativeQueue, head: number, count: number): number {
+    const { views, viewOf, batchViews, batchViewOf } = this;
+    const first = viewOf[head];
+    const viewCount = viewOf[head + count - 1] - first + 1;
+    for (let v = 0; v < viewCount; v++) batchViews[v] = views[first + v];
+    for (let i = 0; i < count; i++) batchViewOf[i] = viewOf[head + i] - first;
+    const sent = q.transmitViews(
+      batchViews,
+      viewCount,
+      batchViewOf,
+      this.offsets.subarray(head, head + count),
+      this.lengths.subarray(head, head + count),
+      count,
+    );
+    batchViews.fill(EMPTY, 0, viewCount);
+    return sent;
   }
 
-  /** Drops the run of packets at `head` (0) whose buffer is gone, counting each. */
+  /** Packets from `head` that one native call may take: up to a view that was detached. */
+  private batch(): number {
+    const { viewOf, views, head } = this;
+    const end = Math.min(this.tail, head + BATCH_PACKETS);
+    // Views are few (one per buffer run): check them, not the packets.
+    const lastView = viewOf[end - 1];
+    for (let v = viewOf[head] + 1; v <= lastView; v++) {
+      if (views[v].length > 0) continue;
+      let i = head;
+      while (viewOf[i] < v) i++;
+      return i - head;
+    }
+    return end - head;
+  }
+
+  /** Drops the run of packets at `head` whose buffer is gone, counting each. */
   private dropRun(): void {
-    let n = 0;
-    while (n < this.tail && this.viewOf[n] === 0) n++;
-    this.counters.live[QueueCounter.badLength] += n;
+    const run = this.viewOf[this.head];
+    let n = this.head;
+    while (n < this.tail && this.viewOf[n] === run) n++;
+    this.counters.live[QueueCounter.badLength] += n - this.head;
     this.head = n;
     if (this.head === this.tail) this.clear();
   }

@@ -6,8 +6,9 @@ import { TxPort } from '../../src/streams/tx-port';
  * The tx backlog as the native transmitViews sees it (docs/tuning.md, "Per-packet tx"): packets
  * kept as offsets and lengths with one view per run of packets in one buffer. The scripted ring
  * checks every call the way native/queue.cc does (a view index below viewCount, each packet
- * inside its view's buffer, or inside the view itself for a SharedArrayBuffer; no empty packet)
- * and takes at most `room` packets, so partial sends, compaction and growth are all exercised.
+ * inside its view's buffer, or inside the view itself for a SharedArrayBuffer; no empty packet),
+ * that it is passed no view beyond its packets, and takes at most `room` packets, so partial
+ * sends, batches that start in the middle of the backlog, compaction and growth are exercised.
  */
 
 class CheckingTx {
@@ -24,6 +25,9 @@ class CheckingTx {
     count: number,
   ) => {
     this.calls++;
+    // Native work follows the batch: no view is passed that no packet of this call lies in.
+    if (viewCount > count) throw new Error(`${viewCount} views for ${count} packets`);
+    if (viewOf[count - 1] !== viewCount - 1) throw new Error('a view no packet uses');
     for (let i = 0; i < count; i++) {
       if (viewOf[i] >= viewCount) throw new Error(`viewOf[${i}] ${viewOf[i]} >= ${viewCount}`);
       if (lengths[i] === 0) throw new Error(`packet ${i} is empty`);
