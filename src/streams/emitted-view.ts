@@ -17,7 +17,12 @@ const NONE: MadeView = { view: EMPTY, buffer: EMPTY.buffer, offset: 0 };
  * barrier slow path for every packet), and it is reset after the burst, so it never keeps
  * receive memory alive.
  */
-export const emittedView: { current: MadeView } = { current: NONE };
+export const emittedView: { current: MadeView; wanted: boolean } = {
+  current: NONE,
+  // Recording costs a few ns a packet: only once some `tx()` observer has been handed out
+  // (a receive-only application never pays it).
+  wanted: false,
+};
 
 /** A holder for the views of one burst of `buffer`, made current. */
 export const startEmitting = (buffer: ArrayBufferLike): MadeView => {

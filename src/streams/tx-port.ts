@@ -85,7 +85,13 @@ export class TxPort {
     this.settleIdle();
   }
 
-  readonly observer: Observer<Uint8Array> = {
+  /** What `tx(q)` hands out; from then on `rx()` records its views for it (emitted-view.ts). */
+  get observer(): Observer<Uint8Array> {
+    emittedView.wanted = true;
+    return this.packetObserver;
+  }
+
+  private readonly packetObserver: Observer<Uint8Array> = {
     next: (packet) => this.push(packet),
     error: () => undefined,
     complete: () => undefined,
