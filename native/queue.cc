@@ -24,22 +24,32 @@ constexpr std::uint32_t kMaxRegions = 65536;
   Throw(env, EINVAL, "", message);
 }
 
+// What an argument is called in an error message, put together only when there is an error:
+// building it for every argument of every call cost a few heap allocations per native call on
+// the hot path (docs/tuning.md, "Per-packet tx").
+struct What {
+  const char* where;
+  const char* separator;
+  const char* name;
+  std::string Text() const { return std::string(where) + separator + name; }
+};
+
 // An integer in [min, max] (max <= 2^53 - 1).
 std::uint64_t ToInteger(Napi::Env env, Napi::Value value, double min, double max,
-                        const std::string& what) {
+                        const What& what) {
   double number = NAN;
   if (value.IsNumber()) number = value.As<Napi::Number>().DoubleValue();
   if (!std::isfinite(number) || std::trunc(number) != number || number < min || number > max) {
     char range[96];
     std::snprintf(range, sizeof range, "an integer from %.0f to %.0f", min, max);
-    Invalid(env, what + " must be " + range);
+    Invalid(env, what.Text() + " must be " + range);
   }
   return static_cast<std::uint64_t>(number);
 }
 
 std::uint64_t ArgInteger(const Napi::CallbackInfo& info, std::size_t index, double max,
                          const char* where, const char* name) {
-  return ToInteger(info.Env(), info[index], 0, max, std::string(where) + ": " + name);
+  return ToInteger(info.Env(), info[index], 0, max, What{where, ": ", name});
 }
 
 template <typename Element>
@@ -51,7 +61,7 @@ struct ArrayArg {
 // A typed array of exactly `type` (a Buffer counts as a Uint8Array).
 template <typename Element>
 ArrayArg<Element> ToTypedArray(Napi::Env env, napi_value value, napi_typedarray_type type,
-                               const char* type_name, const std::string& what) {
+                               const char* type_name, const What& what) {
   bool is_typed_array = false;
   napi_typedarray_type actual = napi_int8_array;
   std::size_t length = 0;
@@ -59,7 +69,7 @@ ArrayArg<Element> ToTypedArray(Napi::Env env, napi_value value, napi_typedarray_
   if (napi_is_typedarray(env, value, &is_typed_array) != napi_ok || !is_typed_array ||
       napi_get_typedarray_info(env, value, &actual, &length, &data, nullptr, nullptr) != napi_ok ||
       actual != type) {
-    Invalid(env, what + " must be " + type_name);
+    Invalid(env, what.Text() + " must be " + type_name);
   }
   if (length == 0) data = nullptr;
   return {static_cast<Element*>(data), length};
@@ -69,8 +79,7 @@ template <typename Element>
 ArrayArg<Element> ArgTypedArray(const Napi::CallbackInfo& info, std::size_t index,
                                 napi_typedarray_type type, const char* type_name, const char* where,
                                 const char* name) {
-  return ToTypedArray<Element>(info.Env(), info[index], type, type_name,
-                               std::string(where) + ": " + name);
+  return ToTypedArray<Element>(info.Env(), info[index], type, type_name, What{where, ": ", name});
 }
 
 // The open native object of class T behind `value`, or an EINVAL error.
@@ -91,7 +100,7 @@ Napi::Value Property(Napi::Object config, const char* name) {
 
 std::uint64_t ConfigInteger(Napi::Object config, const char* name, double min, double max) {
   return ToInteger(config.Env(), Property(config, name), min, max,
-                   std::string("Queue.create: config.") + name);
+                   What{"Queue.create: config.", "", name});
 }
 
 std::string ConfigString(Napi::Object config, const char* name) {
@@ -209,8 +218,9 @@ Napi::Value Queue::Create(const Napi::CallbackInfo& info) {
   Napi::Object event_fd_value = Property(config, "eventFd").As<Napi::Object>();
   const std::uint64_t max_packet =
       ConfigInteger(config, "maxPacketSize", 1, static_cast<double>(kMaxU32));
-  auto counters = ToTypedArray<double>(env, Property(config, "counters"), napi_float64_array,
-                                       "a Float64Array", "Queue.create: config.counters");
+  auto counters =
+      ToTypedArray<double>(env, Property(config, "counters"), napi_float64_array, "a Float64Array",
+                           What{"Queue.create: config.counters", "", ""});
   if (counters.length < kCounterCount) {
     Invalid(env, "Queue.create: config.counters must hold at least " +
                      std::to_string(kCounterCount) + " doubles, got " +
@@ -406,7 +416,6 @@ Napi::Value Queue::TransmitViews(const Napi::CallbackInfo& info) {
   view_bases_.resize(view_count);
   view_extents_.resize(view_count);
   for (std::uint32_t v = 0; v < view_count; v++) {
-    const std::string what = "Queue.transmitViews: views[" + std::to_string(v) + "]";
     napi_value view = views.Get(v);
     napi_typedarray_type type = napi_int8_array;
     std::size_t length = 0;
@@ -418,7 +427,9 @@ Napi::Value Queue::TransmitViews(const Napi::CallbackInfo& info) {
         napi_get_typedarray_info(env, view, &type, &length, &data, &buffer, &byte_offset) !=
             napi_ok ||
         type != napi_uint8_array) {
-      Invalid(env, what + " must be a Uint8Array");
+      // The message is built only here: a string per view and call was the tx path's one heap
+      // allocation (docs/tuning.md, "Per-packet tx").
+      Invalid(env, "Queue.transmitViews: views[" + std::to_string(v) + "] must be a Uint8Array");
     }
     void* buffer_data = nullptr;
     std::size_t buffer_length = 0;

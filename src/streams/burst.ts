@@ -67,6 +67,11 @@ class SharedRegions {
   holds(packet: Uint8Array): boolean {
     return this.any && this.buffers.has(packet.buffer);
   }
+
+  /** The same for a view's buffer, when it is known already. */
+  holdsBuffer(buffer: ArrayBufferLike): boolean {
+    return this.any && this.buffers.has(buffer);
+  }
 }
 
 export const sharedRegions = new SharedRegions();

@@ -4,9 +4,12 @@ import { QueueCounter } from '../native-bridge/native';
 import { Burst, sharedRegions } from './burst';
 import type { NativeQueue } from '../native-bridge/native';
 import { QueueCounters } from './counters';
+import { emittedView } from './emitted-view';
 
 /** Packets per native call from the backlog (each stays in its own buffer: no staging copy). */
 const BATCH_PACKETS = 4096;
+/** Backlog entries allocated at first; it doubles when `queueSize` or `lossless` need more. */
+const INITIAL_CAPACITY = 1024;
 const EMPTY = new Uint8Array(0);
 
 export interface TxPortOptions {
@@ -20,20 +23,34 @@ export interface TxPortOptions {
  * The transmit side of queue `q`, for the life of the interface. Packets handed over in one
  * tick go to the ring in one native call; what does not fit waits in a bounded backlog that is
  * retried as the peer frees slots (it never signals that, so the poll loop retries).
+ *
+ * The backlog is kept in the form `transmitViews` takes (docs/tuning.md, "Per-packet tx"): per
+ * packet its offset and length in preallocated typed arrays, and per run of packets lying in one
+ * ArrayBuffer (a received burst sent one by one, a pool) a single view that stands for that
+ * buffer. `next` appends, a flush passes the arrays as they are: nothing is allocated or walked
+ * per packet beyond the append, and nothing is reallocated per flush.
  */
 export class TxPort {
   private queue: NativeQueue | undefined;
-  private backlog: Uint8Array[] = [];
+  /** Waiting packets are entries `head .. tail - 1`; `viewOf[i]` indexes `views`. */
   private head = 0;
+  private tail = 0;
+  private viewOf = new Uint32Array(INITIAL_CAPACITY);
+  private offsets = new Uint32Array(INITIAL_CAPACITY);
+  private lengths = new Uint32Array(INITIAL_CAPACITY);
+  /** One view per run of consecutive packets in one buffer; `viewCount` are in use. */
+  private views: Uint8Array[] = [];
+  private viewCount = 0;
+  /** The buffer of the last run, and whether a new packet may join it. */
+  private lastBuffer: ArrayBufferLike | undefined;
+  private lastJoinable = false;
+  /** One call's views and view indices when the batch does not start at entry 0. */
+  private readonly batchViews: Uint8Array[] = [];
+  private readonly batchViewOf = new Uint32Array(BATCH_PACKETS);
+  /** The last flush found the ring full: the next one asks for room before sending. */
+  private ringWasFull = false;
   private flushScheduled = false;
   private drainedScheduled = false;
-  /** One native call's packets: `views[viewOf[i]]` stands for the buffer packet `i` lies in. */
-  private readonly views: Uint8Array[] = [];
-  private readonly viewOf = new Uint32Array(BATCH_PACKETS);
-  private readonly offsets = new Uint32Array(BATCH_PACKETS);
-  private readonly lengths = new Uint32Array(BATCH_PACKETS);
-  /** Packets described by the last `gather`. */
-  private gathered = 0;
   private readonly ready = new Subject<number>();
   private readonly idle: (() => void)[] = [];
   /** Called when packets are left waiting for ring space (the poll loop then retries). */
@@ -51,11 +68,12 @@ export class TxPort {
   }
 
   get waiting(): number {
-    return this.backlog.length - this.head;
+    return this.tail - this.head;
   }
 
   attach(queue: NativeQueue): void {
     this.queue = queue;
+    this.ringWasFull = false;
     this.scheduleFlush();
   }
 
@@ -63,12 +81,17 @@ export class TxPort {
   detach(): void {
     this.queue = undefined;
     this.counters.linkDown += this.waiting;
-    this.backlog = [];
-    this.head = 0;
+    this.clear();
     this.settleIdle();
   }
 
-  readonly observer: Observer<Uint8Array> = {
+  /** What `tx(q)` hands out; from then on `rx()` records its views for it (emitted-view.ts). */
+  get observer(): Observer<Uint8Array> {
+    emittedView.wanted = true;
+    return this.packetObserver;
+  }
+
+  private readonly packetObserver: Observer<Uint8Array> = {
     next: (packet) => this.push(packet),
     error: () => undefined,
     complete: () => undefined,
@@ -108,7 +131,8 @@ export class TxPort {
    * is copied: it is valid only during its emission, the backlog is sent later.
    */
   push(packet: Uint8Array, lossless = this.options.lossless): void {
-    if (packet.length === 0) {
+    const length = packet.length;
+    if (length === 0) {
       // memif has no empty packets (a zero-length descriptor is invalid for every peer).
       this.counters.live[QueueCounter.badLength]++;
       return;
@@ -117,25 +141,50 @@ export class TxPort {
       this.counters.linkDown++;
       return;
     }
-    if (!lossless && this.waiting >= this.options.queueSize) {
+    if (!lossless && this.tail - this.head >= this.options.queueSize) {
       this.counters.queueFull++;
       return;
     }
-    this.backlog.push(sharedRegions.holds(packet) ? packet.slice() : packet);
-    this.scheduleFlush();
+    let buffer: ArrayBufferLike;
+    let offset: number;
+    const made = emittedView.current;
+    if (packet === made.view) {
+      // The view rx() is emitting: its origin is known (the getters cost ~20 ns a packet).
+      buffer = made.buffer;
+      offset = made.offset;
+    } else {
+      buffer = packet.buffer;
+      offset = packet.byteOffset;
+    }
+    if (sharedRegions.holdsBuffer(buffer)) {
+      packet = packet.slice();
+      buffer = packet.buffer;
+      offset = 0;
+    }
+    if (this.tail === this.viewOf.length) this.makeRoom();
+    const t = this.tail;
+    if (buffer !== this.lastBuffer || !this.lastJoinable) {
+      this.lastBuffer = buffer;
+      // A SharedArrayBuffer's view stands only for its own bytes (see transmitViews).
+      this.lastJoinable = buffer instanceof ArrayBuffer;
+      this.views[this.viewCount++] = packet;
+    }
+    this.viewOf[t] = this.viewCount - 1;
+    this.offsets[t] = offset;
+    this.lengths[t] = length;
+    this.tail = t + 1;
+    if (!this.flushScheduled) this.scheduleFlush();
   }
 
   /** Moves as much of the backlog as fits into the ring; true when something is still waiting. */
   flush(): boolean {
-    this.flushScheduled = false;
     if (!this.queue) return false;
     this.moveToRing();
     if (this.waiting > 0) {
       this.onBlocked();
       return true;
     }
-    this.backlog = [];
-    this.head = 0;
+    this.clear();
     this.announceDrained();
     return false;
   }
@@ -146,80 +195,147 @@ export class TxPort {
 
   /**
    * Writes waiting packets into the ring straight from their own buffers, one native call per
-   * ring's worth (docs/architecture.md, "The hot path"); returns how many were sent.
+   * batch (docs/architecture.md, "The hot path"); returns how many were sent.
    */
   private moveToRing(): number {
     const q = this.queue;
     if (!q) return 0;
     let moved = 0;
     while (this.waiting > 0) {
-      // No more than the ring can take now: a full ring costs one native call.
-      const room = q.pending();
-      if (room === 0) break;
-      const views = this.gather(room);
-      const count = this.gathered;
-      if (count === 0) break;
-      const sent = q.transmitViews(
-        this.views,
-        views,
-        this.viewOf,
-        this.offsets,
-        this.lengths,
-        count,
-      );
-      // Let go of the buffers: the ring has the bytes (or they wait in the backlog).
-      this.views.fill(EMPTY, 0, views);
+      // A ring found full costs one small call to ask, not a whole batch checked and refused.
+      if (this.ringWasFull && q.pending() === 0) break;
+      // The sent prefix is moved out once it is as long as what waits (amortised: a large
+      // lossless backlog is not moved again for every ring's worth sent).
+      if (this.head > 0 && this.head * 2 >= this.tail) this.compact();
+      const head = this.head;
+      // Packets whose buffer was transferred (detached) after they were queued: nothing left.
+      if (this.views[this.viewOf[head]].length === 0) {
+        this.dropRun();
+        continue;
+      }
+      const count = this.batch();
+      const sent =
+        head === 0
+          ? q.transmitViews(
+              this.views,
+              this.viewOf[count - 1] + 1,
+              this.viewOf,
+              this.offsets,
+              this.lengths,
+              count,
+            )
+          : this.transmitFrom(q, head, count);
       this.head += sent;
       moved += sent;
+      this.ringWasFull = sent < count;
       if (sent < count) break;
-    }
-    if (this.head > 4096 && this.head * 2 > this.backlog.length) {
-      this.backlog = this.backlog.slice(this.head);
-      this.head = 0;
     }
     return moved;
   }
 
-  /**
-   * Describes up to `max` waiting packets for `transmitViews`: consecutive packets in one
-   * ArrayBuffer share a view (a burst's packets, a pool); returns the number of views.
-   */
-  private gather(max: number): number {
-    const { views, viewOf, offsets, lengths } = this;
-    const limit = Math.min(max, BATCH_PACKETS);
-    let count = 0;
-    let viewCount = 0;
-    let buffer: ArrayBufferLike | undefined;
-    let shared = false;
-    while (count < limit && this.head + count < this.backlog.length) {
-      const p = this.backlog[this.head + count];
-      if (p.length === 0) {
-        // Its buffer was transferred (detached) after it was queued: nothing left to send.
-        if (count > 0) break;
-        this.counters.live[QueueCounter.badLength]++;
-        this.head++;
-        continue;
-      }
-      if (p.buffer !== buffer || shared) {
-        buffer = p.buffer;
-        // A SharedArrayBuffer's view stands only for its own bytes (see transmitViews).
-        shared = !(buffer instanceof ArrayBuffer);
-        views[viewCount++] = p;
-      }
-      viewOf[count] = viewCount - 1;
-      offsets[count] = p.byteOffset;
-      lengths[count] = p.length;
-      count++;
-    }
-    this.gathered = count;
-    return viewCount;
+  /** `count` packets from entry `head` > 0: their views and view indices rebased to 0. */
+  private transmitFrom(q: NativeQueue, head: number, count: number): number {
+    const { views, viewOf, batchViews, batchViewOf } = this;
+    const first = viewOf[head];
+    const viewCount = viewOf[head + count - 1] - first + 1;
+    for (let v = 0; v < viewCount; v++) batchViews[v] = views[first + v];
+    for (let i = 0; i < count; i++) batchViewOf[i] = viewOf[head + i] - first;
+    const sent = q.transmitViews(
+      batchViews,
+      viewCount,
+      batchViewOf,
+      this.offsets.subarray(head, head + count),
+      this.lengths.subarray(head, head + count),
+      count,
+    );
+    batchViews.fill(EMPTY, 0, viewCount);
+    return sent;
   }
 
+  /** Packets from `head` that one native call may take: up to a view that was detached. */
+  private batch(): number {
+    const { viewOf, views, head } = this;
+    const end = Math.min(this.tail, head + BATCH_PACKETS);
+    // Views are few (one per buffer run): check them, not the packets.
+    const lastView = viewOf[end - 1];
+    for (let v = viewOf[head] + 1; v <= lastView; v++) {
+      if (views[v].length > 0) continue;
+      let i = head;
+      while (viewOf[i] < v) i++;
+      return i - head;
+    }
+    return end - head;
+  }
+
+  /** Drops the run of packets at `head` whose buffer is gone, counting each. */
+  private dropRun(): void {
+    const run = this.viewOf[this.head];
+    let n = this.head;
+    while (n < this.tail && this.viewOf[n] === run) n++;
+    this.counters.live[QueueCounter.badLength] += n - this.head;
+    this.head = n;
+    if (this.head === this.tail) this.clear();
+  }
+
+  /** Moves the waiting entries to the front, their views too (after a partial send). */
+  private compact(): void {
+    const { head, tail, viewOf, views } = this;
+    if (head === tail) return this.clear();
+    const base = viewOf[head];
+    viewOf.copyWithin(0, head, tail);
+    this.offsets.copyWithin(0, head, tail);
+    this.lengths.copyWithin(0, head, tail);
+    const n = tail - head;
+    if (base > 0) {
+      for (let i = 0; i < n; i++) viewOf[i] -= base;
+      for (let v = base; v < this.viewCount; v++) views[v - base] = views[v];
+      views.fill(EMPTY, this.viewCount - base, this.viewCount);
+      this.viewCount -= base;
+    }
+    this.head = 0;
+    this.tail = n;
+  }
+
+  /** The backlog is full up to its capacity: compact, or double it. */
+  private makeRoom(): void {
+    if (this.head > 0) {
+      this.compact();
+      return;
+    }
+    const grow = (a: Uint32Array) => {
+      const b = new Uint32Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.viewOf = grow(this.viewOf);
+    this.offsets = grow(this.offsets);
+    this.lengths = grow(this.lengths);
+  }
+
+  /** Empty: lets go of the buffers (the ring has the bytes, or they were dropped). */
+  private clear(): void {
+    this.views.fill(EMPTY, 0, this.viewCount);
+    this.viewCount = 0;
+    this.head = 0;
+    this.tail = 0;
+    this.lastBuffer = undefined;
+    this.lastJoinable = false;
+  }
+
+  /**
+   * At most one microtask per tick, made once: the service loop flushes after every rx burst
+   * without cancelling it, so a turn of many bursts does not queue one per burst.
+   */
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    queueMicrotask(() => this.flush());
+    queueMicrotask(this.flushTask);
   }
+
+  private readonly flushTask = (): void => {
+    this.flushScheduled = false;
+    this.flush();
+  };
 
   /**
    * Tells producers the backlog drained, one macrotask later: a producer that refills at once
