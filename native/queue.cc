@@ -227,12 +227,18 @@ Napi::Value Queue::Create(const Napi::CallbackInfo& info) {
                      std::to_string(counters.length));
   }
 
+  const Napi::Value resume_value = Property(config, "resume");
+  if (!resume_value.IsUndefined() && !resume_value.IsBoolean()) {
+    Invalid(env, "Queue.create: config.resume must be a boolean");
+  }
+  const bool resume = resume_value.IsBoolean() && resume_value.As<Napi::Boolean>().Value();
+
   Napi::Object object = NewInstance(env, Registry::From(env).queueClass);
   Queue* self = Unwrap(object);
   const ring::RingView ring(mapped[ring_region].base + ring_offset, log2);
   self->core_.Open(RingQueue::Config{kind, ring, std::move(mapped), max_packet,
                                      static_cast<std::uint16_t>(buffer_region), buffer_base,
-                                     static_cast<std::uint32_t>(buffer_size)});
+                                     static_cast<std::uint32_t>(buffer_size), resume});
   self->region_objects_ = std::move(region_objects);
   for (Napi::Object& value : region_values) self->region_refs_.push_back(Napi::Persistent(value));
   self->event_fd_ = event_fd;

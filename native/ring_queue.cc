@@ -28,6 +28,14 @@ void RingQueue::Open(Config config) {
   chain_.resize(ring_.Size());
   // Server rx: last_head starts at tail (reset to 0 on CONNECT). Client rx: last_tail = tail.
   if (IsRx()) cursor_ = ring_.Tail().load(std::memory_order_acquire);
+  // A client returns (refills) every slot it has read, so the previous owner's last returned slot
+  // is a ring's worth behind head: packets the server wrote after it are read, not skipped (from
+  // tail they would be lost uncounted), and any it had read without returning come again
+  // (docs/architecture.md#queues-in-worker-threads). Head and tail both 0: nobody offered yet.
+  if (kind_ == Kind::kClientRx && config.resume) {
+    const std::uint16_t head = ring_.Head().load(std::memory_order_relaxed);
+    if (head != 0 || cursor_ != 0) cursor_ = static_cast<std::uint16_t>(head - ring_.Size());
+  }
 }
 
 void RingQueue::Reset() noexcept {

@@ -81,6 +81,9 @@ class RingQueue {
     std::uint16_t buffer_region;
     std::uint64_t buffer_base;
     std::uint32_t buffer_size;
+    // Client rx taken over mid-connection from another queue object (a worker thread that exited,
+    // or one that takes the queue): read on from where that one returned its last slot.
+    bool resume = false;
   };
 
   // Ready to use; Reset() makes it inert again.

@@ -344,6 +344,13 @@ export interface NativeQueueConfig {
    * byteOffset), so that another thread reads a worker's counters without a message.
    */
   readonly counters: Float64Array;
+  /**
+   * Client rx only: the ring was served until now by another queue object (a worker thread that
+   * exited, or the thread a worker took it from): reading starts a ring's worth behind head, after
+   * the last slot that one returned, instead of at tail, so packets waiting in the ring are read,
+   * not skipped; packets it had read without returning are read again.
+   */
+  readonly resume?: boolean;
 }
 
 /**

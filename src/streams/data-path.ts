@@ -180,7 +180,11 @@ export class DataPath implements DataPathHooks {
     return this.live?.txLinks.get(q);
   }
 
-  start(memory: SharedMemory, _connected: ConnectedState): void {
+  /**
+   * Serves the rings of a new connection, or (`resume`) of a running one whose queues another
+   * thread served until now (see {@link NativeQueueConfig.resume}).
+   */
+  start(memory: SharedMemory, _connected: ConnectedState, resume = false): void {
     const generation = ++this.generation;
     const live: Live = {
       memory,
@@ -195,6 +199,7 @@ export class DataPath implements DataPathHooks {
     this.open(
       live,
       memory.rings.filter((r) => this.scope.serves(r.index)),
+      resume,
     );
     this.lastTraffic = performance.now();
     if (this.options.rxMode === 'interrupt') this.sleep();
@@ -213,6 +218,7 @@ export class DataPath implements DataPathHooks {
     const added = this.open(
       live,
       live.memory.rings.filter((r) => r.index === q),
+      true,
     );
     if (!this.polling) this.sleep();
     else if (this.options.rxMode !== 'interrupt')
@@ -220,7 +226,7 @@ export class DataPath implements DataPathHooks {
   }
 
   /** Opens a native queue for each of `rings` and attaches it to its port; returns the rx ones. */
-  private open(live: Live, rings: readonly RingHandle[]): Live['rx'] {
+  private open(live: Live, rings: readonly RingHandle[], resume: boolean): Live['rx'] {
     const rxDir = this.options.role === 'client' ? 'm2s' : 's2m';
     const { memory } = live;
     const rx: Live['rx'] = [];
@@ -241,6 +247,7 @@ export class DataPath implements DataPathHooks {
         eventFd: ring.eventFd,
         maxPacketSize: MAX_PACKET,
         counters: port.counters.renew(),
+        resume,
       });
       if (receives) rx.push({ port: port as RxPort, queue, ring });
       else tx.push({ port: port as TxPort, queue, ring });

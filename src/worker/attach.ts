@@ -132,7 +132,7 @@ export const attach = (): MemifWorkerInterface => {
       case 'start':
         stop();
         memory = attachMemory(native, m, serves);
-        if (memory) dataPath.start(memory, m.connected);
+        if (memory) dataPath.start(memory, m.connected, m.resume === true);
         return;
       case 'stop':
         stop();

@@ -89,7 +89,7 @@ export class WorkerHub implements DataPathHooks {
     }
     // A worker created mid-connection starts from where the interface is.
     if (this.lastState) link.post({ type: 'state', state: this.lastState });
-    if (this.memory) link.post(this.start$());
+    if (this.memory) link.post({ ...this.start$(), resume: true });
     return link;
   }
 

@@ -25,6 +25,8 @@ export interface StartMessage {
   readonly cacheLineSize: number;
   /** The client's buffer layout (a server follows descriptors). */
   readonly layout: ClientLayout | undefined;
+  /** The connection is running and the main thread served these queues until now. */
+  readonly resume?: boolean;
 }
 
 export interface RingShare {

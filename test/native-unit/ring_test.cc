@@ -304,6 +304,50 @@ void TestServerBadOffer() {
   CHECK_EQ(link.View().Tail().load(), 1);
 }
 
+void TestClientRxTakeover() {
+  current = "client rx taken over mid-connection reads on from the last returned slot";
+  Link link = Link::M2S();
+  CHECK_EQ(link.Send({"a", "b", "c", "d", "e"}), 5);
+  const auto first = link.Receive(2);
+  CHECK_EQ(first.size(), 2);
+  // The first owner leaves (a worker thread exits); "c", "d", "e" wait in the ring.
+  link.consumer.Reset();
+  RingQueue::Config config = link.Config(Kind::kClientRx);
+  config.resume = true;
+  link.consumer.Open(config);
+  const auto rest = link.Receive();
+  CHECK_EQ(rest.size(), 3);
+  if (rest.size() == 3) {
+    CHECK(rest[0] == "c");
+    CHECK(rest[2] == "e");
+  }
+  // Every slot is offered again: the server has the whole ring.
+  link.producer.BeginCall(link.producer_counters);
+  CHECK_EQ(link.producer.Pending(), kSlots);
+  CHECK_EQ(link.consumer_counters[rxmemif::kBadIndex], 0);
+
+  current = "client rx opened from tail (no resume) would skip them";
+  Link plain = Link::M2S();
+  CHECK_EQ(plain.Send({"a", "b", "c"}), 3);
+  plain.consumer.Reset();
+  plain.consumer.Open(plain.Config(Kind::kClientRx));
+  CHECK_EQ(plain.Receive().size(), 0);
+
+  current = "client rx resumed before anything was offered starts at 0";
+  Link fresh;
+  RingQueue::Config at_start = fresh.Config(Kind::kClientRx);
+  at_start.resume = true;
+  fresh.consumer.Open(at_start);
+  fresh.producer.Open(fresh.Config(Kind::kServerTx));
+  CHECK_EQ(fresh.Receive().size(), 0);
+  fresh.consumer.BeginCall(fresh.consumer_counters);
+  fresh.consumer.RefillSlots();
+  CHECK_EQ(fresh.Send({"x"}), 1);
+  const auto got = fresh.Receive();
+  CHECK_EQ(got.size(), 1);
+  CHECK_EQ(fresh.consumer_counters[rxmemif::kBadIndex], 0);
+}
+
 }  // namespace
 
 int main() {
@@ -317,6 +361,7 @@ int main() {
   TestRuns();
   TestOverlap();
   TestServerBadOffer();
+  TestClientRxTakeover();
   std::printf("ring unit: %d checks, %d failed\n", checks, failures);
   return failures == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

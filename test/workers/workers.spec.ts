@@ -168,6 +168,42 @@ describe('queues in worker threads', function () {
     });
   }
 
+  it("hands a client's receive queue over and back mid-traffic without losing a packet", async () => {
+    const { server, client } = await pair(QUEUES, QUEUES);
+    const total = 60000;
+    let onMain = 0;
+    const counted = client.rxBursts(0).subscribe((b) => (onMain += b.count));
+    function* frames(): Generator<Uint8Array> {
+      for (let i = 0; i < total; i++) yield frame(0, i, 64);
+    }
+    const sending = server.send(frames(), 0);
+    await firstValueFrom(
+      client.stats$(5).pipe(
+        filter((st) => (st.rx.find((r) => r.queue === 0)?.packets ?? 0) >= 5000),
+        timeout(10000),
+      ),
+    );
+    // Main -> worker while the server keeps the ring full (the worker takes a while to start),
+    // then worker -> main when it exits mid-burst: both new owners must read what waits in the
+    // ring, not start at its tail.
+    const worker = spawn(client, [0], { mode: 'sink', failAfter: { packets: 20000, how: 'exit' } });
+    expect((await status(worker, 'exited')).code).to.equal(3);
+    expect(await sending).to.equal(total);
+    const done = await firstValueFrom(
+      client.stats$(5).pipe(
+        filter((st) => (st.rx.find((r) => r.queue === 0)?.packets ?? 0) >= total),
+        timeout({ first: 10000, with: () => [client.stats()] }),
+      ),
+    );
+    const rx0 = done.rx.find((r) => r.queue === 0);
+    expect(rx0?.packets).to.equal(total);
+    expect(rx0?.drops).to.deep.equal({});
+    expect(onMain)
+      .to.be.greaterThan(5000)
+      .and.lessThan(total - 20000 + 1);
+    counted.unsubscribe();
+  });
+
   it('closes with live workers: their streams complete, every thread exits', async () => {
     const { client } = await pair(QUEUES, QUEUES);
     const polite = spawn(client, [0], { mode: 'sink' });
