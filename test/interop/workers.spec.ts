@@ -293,16 +293,19 @@ describe('interop: rx-memif --workers N (queues in worker threads)', function ()
 });
 
 describe('cli: --workers usage', function () {
-  // Each is a ts-node start-up, several seconds on a loaded machine.
+  // Each run is a ts-node start-up, several seconds on a loaded machine: all at once.
   this.timeout(60000);
-  for (const command of ['echo', 'gen', 'sink', 'respond']) {
-    it(`${command} --queues 2 --workers 3 exits 2; --help documents --workers`, async () => {
+  it('echo, gen, sink and respond: --queues 2 --workers 3 exits 2; --help documents --workers', async () => {
+    const check = async (command: string): Promise<void> => {
       const extra = command === 'respond' ? ['--ip', '192.0.2.1'] : [];
-      const r = await runCli([command, '--queues', '2', '--workers', '3', ...extra]);
-      expect(r.code, r.stderr).to.equal(2);
-      expect(r.stderr).to.match(/--workers must be at most --queues \(2\)/);
-      const h = await runCli([command, '--help']);
-      expect(h.stdout).to.contain('--workers N').and.contain('"workers"');
-    });
-  }
+      const [r, h] = await Promise.all([
+        runCli([command, '--queues', '2', '--workers', '3', ...extra]),
+        runCli([command, '--help']),
+      ]);
+      expect(r.code, `${command}: ${r.stderr}`).to.equal(2);
+      expect(r.stderr, command).to.match(/--workers must be at most --queues \(2\)/);
+      expect(h.stdout, command).to.contain('--workers N').and.contain('"workers"');
+    };
+    await Promise.all(['echo', 'gen', 'sink', 'respond'].map(check));
+  });
 });

@@ -335,8 +335,11 @@ describe('native sharing with worker threads', () => {
       await w.call('watch', { id: inWorker.id });
       toWorker.signal();
       toWorker.signal();
-      await until(() => w.events.length > 0, 'the worker to see the signal');
-      expect(w.events).to.deep.equal([{ event: 'signal', id: inWorker.id, count: 2 }]);
+      // One wake drains both, or each wakes the worker once: the counts add up either way.
+      const seen = () => w.events.reduce((sum, e) => sum + (e as { count: number }).count, 0);
+      await until(() => seen() >= 2, 'the worker to see the signals');
+      expect(seen()).to.equal(2);
+      for (const e of w.events) expect(e).to.include({ event: 'signal', id: inWorker.id });
 
       const counts: number[] = [];
       toMain.watch((count) => counts.push(count));
@@ -503,7 +506,10 @@ describe('native sharing with worker threads', () => {
     }
 
     for (const ending of ['terminate', 'process.exit'] as const) {
-      it(`slabs a worker holds go back to the system when it ends (${ending})`, async () => {
+      it(`slabs a worker holds go back to the system when it ends (${ending})`, async function () {
+        // Under ASan the worker's freed heap waits in ASan's quarantine: RSS tells nothing there
+        // (the teardown itself is checked by the spec above, and ASan watches the unmapping).
+        if (process.env.ASAN_OPTIONS !== undefined) this.skip();
         const resident = (): number => process.memoryUsage.rss();
         const before = resident();
         const w = remote();

@@ -105,8 +105,14 @@ describe('native: receive slab pool (takeSlab)', () => {
       })();
     `;
     const worker = new Worker(code, { eval: true });
-    const refused = await new Promise<unknown>((r) => worker.once('message', r));
-    await new Promise((r) => worker.on('exit', r));
+    const exited = new Promise((r) => worker.once('exit', r));
+    // A worker that fails or ends without a word fails the spec instead of hanging it.
+    const refused = await new Promise<unknown>((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      void exited.then((code) => reject(new Error(`the worker exited (${String(code)}) silently`)));
+    });
+    await exited;
     expect(refused, 'slabs refused in the worker').to.equal(0);
   });
 
