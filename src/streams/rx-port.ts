@@ -79,6 +79,20 @@ class Slabs {
     this.window();
   }
 
+  /**
+   * Lets go of the current slab (link down, interface closed): a port keeps no pool slab while
+   * it cannot read, so closed interfaces and idle connections do not hold the pool's 32 slabs;
+   * views handed out keep theirs as always.
+   */
+  release(): void {
+    this.data = EMPTY_BYTES;
+    this.allOffsets = EMPTY_INDEX;
+    this.allLengths = EMPTY_INDEX;
+    this.at = 0;
+    this.entries = 0;
+    this.window();
+  }
+
   private window(): void {
     const e = this.entries;
     this.offsets = this.allOffsets.subarray(e, e + RX_BURST);
@@ -130,6 +144,7 @@ export class RxPort {
   detach(): void {
     this.queue = undefined;
     this.regionViews = [];
+    this.slabs.release();
   }
 
   /**
@@ -156,12 +171,15 @@ export class RxPort {
   }
 
   complete(): void {
+    this.slabs.release();
     this.subject.complete();
   }
 
   private readCopy(): number {
     const q = this.queue;
     if (!q) return 0;
+    // A port takes a pool slab only once it has something to read: idle queues hold none.
+    if (this.slabs.data.length === 0 && q.pending() === 0) return 0;
     const slabs = this.slabs.reserve();
     const { data, offsets, lengths } = slabs;
     const n = q.receive(data, slabs.at, offsets, lengths, RX_BURST);
@@ -184,6 +202,8 @@ export class RxPort {
   private readInPlace(): number {
     const q = this.queue;
     if (!q) return 0;
+    // A port takes a pool slab only once it has something to read: idle queues hold none.
+    if (this.slabs.data.length === 0 && q.pending() === 0) return 0;
     const slabs = this.slabs.reserve();
     const slab = slabs.data;
     const { regions, offsets, lengths } = this.zc;

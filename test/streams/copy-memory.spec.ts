@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { checkGenFrame } from '../../src/cli/frames';
-import { RUN_ID, SequenceChecker, genFrames, sleep, useInterfaces, within } from './fixture';
+import { loadNative } from '../../src/native-bridge';
+import { RUN_ID, SequenceChecker, genFrames, sleep, until, useInterfaces, within } from './fixture';
 
 /*
  * Copy-mode receive memory is reused (native/slab_pool.cc, docs/architecture.md "The hot path"):
@@ -57,5 +58,47 @@ describe('streams: copy-mode receive memory', () => {
     // own batch (both are gen frames 0..BATCH-1).
     expect(kept.length).to.equal(2 * first);
     expect(intact(), 'kept frames intact after a full GC and a second batch').to.equal(kept.length);
+  });
+
+  it('a closed interface holds no pool slab, even while the application keeps it', async () => {
+    const native = loadNative();
+    const collect = async () => {
+      for (let i = 0; i < 3; i++) {
+        gc();
+        await sleep(0);
+      }
+    };
+    /** Slabs the pool would hand out now (taken, then dropped and collected again). */
+    const available = async (): Promise<number> => {
+      await collect();
+      let n = 0;
+      (() => {
+        const taken: ArrayBuffer[] = [];
+        for (let s = native.takeSlab(); s !== undefined; s = native.takeSlab()) taken.push(s);
+        n = taken.length;
+      })();
+      await collect();
+      return n;
+    };
+    const before = await available();
+    const queues = { rxQueues: 8, txQueues: 8 };
+    const { server, client } = await pair(queues, { ...queues, lossless: true });
+    const received = Array.from({ length: 8 }, (_, q) => {
+      let n = 0;
+      server.rxBursts(q).subscribe((b) => (n += b.count));
+      return () => n;
+    });
+    for (let q = 0; q < 8; q++) await client.send(genFrames(10, 64), q);
+    await until(
+      () => received.every((r) => r() === 10),
+      10000,
+      () => `received ${received.map((r) => r()).join(', ')}`,
+    );
+    expect(before - (await available()), 'slabs held by the 8 live rx ports').to.equal(8);
+    await client.close();
+    await server.close();
+    // `server` and `client` stay reachable here; their ports must not pin a slab each.
+    expect(await available(), 'slabs back after close').to.equal(before);
+    expect([server.options.role, client.options.role]).to.deep.equal(['server', 'client']);
   });
 });
