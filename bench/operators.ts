@@ -314,7 +314,7 @@ interface CpuProfile {
 /**
  * From the `--cpu-prof` profile of a run: the busy time (all but idle) and the time spent in
  * the command's own code, the operators and the CLI command (self time of functions in
- * src/streams/operators/ and src/cli/commands/), the rest being the data path, RxJS and GC.
+ * src/streams/operators/, src/cli/commands/ and src/cli/per-queue/), the rest being the data path, RxJS and GC.
  */
 const profileShare = (dir: string): { busyMs: number; ownMs: number } => {
   const file = fs.readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
@@ -328,7 +328,7 @@ const profileShare = (dir: string): { busyMs: number; ownMs: number } => {
     const us = p.timeDeltas[i] ?? 0;
     if (n === undefined || n.callFrame.functionName === '(idle)') return;
     busy += us;
-    if (/src\/(streams\/operators|cli\/commands)\//.test(n.callFrame.url)) own += us;
+    if (/src\/(streams\/operators|cli\/commands|cli\/per-queue)\//.test(n.callFrame.url)) own += us;
   });
   return { busyMs: busy / 1000, ownMs: own / 1000 };
 };
@@ -365,7 +365,7 @@ const respondVsEcho = async (): Promise<void> => {
       `rounds of ${secs} s, ${new Date().toISOString().slice(0, 10)}. Rate: flowgen's receive ` +
       `rate (median of its per-second figures); CPU: our process's CPU time per packet echoed; ` +
       `profile: from \`--cpu-prof\` (both runs profiled alike), busy time per packet received ` +
-      `and the self time of src/streams/operators/ and src/cli/commands/ in it.`,
+      `and the self time of src/streams/operators/, src/cli/commands/ and src/cli/per-queue/ in it.`,
     '',
     '| run | command | Mpps back at flowgen | CPU share | CPU ns per packet | profile: busy ns per packet received | of which the command and operators |',
     '|---|---|---|---|---|---|---|',
