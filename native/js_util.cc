@@ -63,16 +63,21 @@ int ArgFd(const Napi::CallbackInfo& info, std::size_t index, const char* where) 
   return static_cast<int>(value);
 }
 
-std::uint64_t ArgSize(const Napi::CallbackInfo& info, std::size_t index, const char* where) {
+std::uint64_t ArgPositiveInteger(const Napi::CallbackInfo& info, std::size_t index,
+                                 const char* where, const char* name) {
   constexpr double kMaxSafe = 9007199254740991.0;  // 2^53 - 1: exact in a JS number
   double value = info[index].IsNumber() ? info[index].As<Napi::Number>().DoubleValue() : NAN;
   if (!std::isfinite(value) || std::trunc(value) != value || value < 1 || value > kMaxSafe) {
     char shown[32] = "not a number";
     if (info[index].IsNumber()) std::snprintf(shown, sizeof shown, "%.17g", value);
     InvalidArgument(info.Env(), where,
-                    std::string("size must be an integer from 1 to 2^53 - 1, got ") + shown);
+                    std::string(name) + " must be an integer from 1 to 2^53 - 1, got " + shown);
   }
   return static_cast<std::uint64_t>(value);
+}
+
+std::uint64_t ArgSize(const Napi::CallbackInfo& info, std::size_t index, const char* where) {
+  return ArgPositiveInteger(info, index, where, "size");
 }
 
 }  // namespace rxmemif

@@ -41,6 +41,9 @@ Napi::Function ArgFunction(const Napi::CallbackInfo& info, std::size_t index, co
 // A file descriptor: an integer in int range (negative allowed; callers decide).
 int ArgFd(const Napi::CallbackInfo& info, std::size_t index, const char* where);
 // A byte count: an integer in [1, 2^53 - 1].
+// An integer from 1 to 2^53 - 1 (exact in a JS number), else EINVAL naming `name`.
+std::uint64_t ArgPositiveInteger(const Napi::CallbackInfo& info, std::size_t index,
+                                 const char* where, const char* name);
 std::uint64_t ArgSize(const Napi::CallbackInfo& info, std::size_t index, const char* where);
 
 template <typename Body>

@@ -1,12 +1,8 @@
 #include "share_table.h"
 
 #include <atomic>
-#include <cerrno>
-#include <cmath>
-#include <cstdio>
-#include <string>
 
-#include "errors.h"
+#include "js_util.h"
 
 namespace rxmemif {
 
@@ -16,15 +12,7 @@ std::uint64_t NextShareToken() noexcept {
 }
 
 std::uint64_t ArgToken(const Napi::CallbackInfo& info, std::size_t index, const char* where) {
-  constexpr double kMaxSafe = 9007199254740991.0;  // 2^53 - 1: exact in a JS number
-  double value = info[index].IsNumber() ? info[index].As<Napi::Number>().DoubleValue() : NAN;
-  if (!std::isfinite(value) || std::trunc(value) != value || value < 1 || value > kMaxSafe) {
-    char shown[32] = "not a number";
-    if (info[index].IsNumber()) std::snprintf(shown, sizeof shown, "%.17g", value);
-    Throw(info.Env(), EINVAL, "",
-          std::string(where) + ": token must be an integer from 1 to 2^53 - 1, got " + shown);
-  }
-  return static_cast<std::uint64_t>(value);
+  return ArgPositiveInteger(info, index, where, "token");
 }
 
 }  // namespace rxmemif
