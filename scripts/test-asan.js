@@ -92,6 +92,8 @@ try {
         RX_MEMIF_ADDON: addon,
         // The hostile-ring campaign at a tenth of its npm test scale (10^5 bad descriptors).
         HOSTILE_DESCRIPTORS: process.env.HOSTILE_DESCRIPTORS || '100000',
+        // The instrumented addon is slower: hang detectors in the specs wait longer (never speed).
+        RX_MEMIF_TEST_TIME_SCALE: process.env.RX_MEMIF_TEST_TIME_SCALE || '3',
         LD_PRELOAD: libasan,
         ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=1:halt_on_error=1',
         UBSAN_OPTIONS: 'halt_on_error=1:print_stacktrace=1',

@@ -9,6 +9,7 @@ import type {
   NativeEventFd,
   NativeRegion,
 } from '../../src/native-bridge/native';
+import { deadline } from '../helpers/deadline';
 
 /**
  * A hostile memif peer for the hardening specs: it speaks the raw protocol over the native
@@ -36,9 +37,9 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /** Waits until `condition` holds (polling), or fails naming `what`. */
 export const until = async (condition: () => boolean, what: () => string, ms = 5000) => {
-  const deadline = Date.now() + ms;
+  const end = Date.now() + deadline(ms);
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what()}`);
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms: ${what()}`);
     await sleep(2);
   }
 };

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { MemifError } from '../../src/native-bridge';
+import { deadline } from './deadline';
 
 /** Runs `run`, expects it to throw a MemifError with this code and errno, and returns it. */
 export const expectMemifError = (
@@ -22,9 +23,9 @@ export const expectMemifError = (
 
 /** Polls `condition` every 2 ms; rejects naming `what` after `ms`. */
 export const until = async (condition: () => boolean, what: string, ms = 3000): Promise<void> => {
-  const deadline = Date.now() + ms;
+  const end = Date.now() + deadline(ms);
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 2));
   }
 };

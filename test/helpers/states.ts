@@ -3,6 +3,7 @@ import type { ConnectionState, MemifInterface } from '../../src/index';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { deadline } from './deadline';
 
 type Status = ConnectionState['status'];
 type Of<S extends Status> = Extract<ConnectionState, { status: S }>;
@@ -18,7 +19,7 @@ export const waitForState = <S extends Status>(
     iface.state$.pipe(
       filter((s): s is Of<S> => s.status === status && pred(s as Of<S>)),
       timeout({
-        first: ms,
+        first: deadline(ms),
         with: () => {
           throw new Error(`no ${status} state within ${ms} ms`);
         },

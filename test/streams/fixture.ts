@@ -5,6 +5,7 @@ import type { MemifInterface, MemifOptions, InterfaceStats } from '../../src/ind
 import { loadNative } from '../../src/native-bridge';
 import { checkGenFrame, writeGenFrame } from '../../src/cli/frames';
 import { tempDir, waitForState } from '../helpers/states';
+import { deadline } from '../helpers/deadline';
 
 /**
  * Shared set-up of the data-path specs: interfaces made through `make` are closed after each
@@ -117,7 +118,10 @@ export const within = <T>(done: Promise<T>, ms: number, what: () => string): Pro
   return Promise.race([
     done,
     new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what()}`)), ms);
+      timer = setTimeout(
+        () => reject(new Error(`timed out after ${ms} ms: ${what()}`)),
+        deadline(ms),
+      );
     }),
   ]).finally(() => clearTimeout(timer));
 };
@@ -126,9 +130,9 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 /** Waits until `cond()` holds, polling every 5 ms. */
 export const until = async (cond: () => boolean, ms: number, what: () => string): Promise<void> => {
-  const deadline = performance.now() + ms;
+  const end = performance.now() + deadline(ms);
   while (!cond()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what()}`);
+    if (performance.now() > end) throw new Error(`timed out after ${ms} ms: ${what()}`);
     await sleep(5);
   }
 };

@@ -7,6 +7,7 @@ import { attach } from '../../src/worker';
 import { useInterfaces } from '../streams/fixture';
 import { waitForState } from '../helpers/states';
 import type { QueueWorkerPlan, QueueWorkerReport } from './queue-worker';
+import { deadline } from '../helpers/deadline';
 
 const WORKER = path.join(__dirname, 'queue-worker.ts');
 // Mocha's -r does not reach worker threads: the TypeScript worker needs ts-node itself.
@@ -23,7 +24,7 @@ const status = <S extends MemifWorkerState['status']>(
   firstValueFrom(
     w.state$.pipe(
       filter((x): x is Extract<MemifWorkerState, { status: S }> => x.status === s),
-      timeout(15000),
+      timeout(deadline(15000)),
     ),
   );
 
@@ -51,7 +52,7 @@ const roundTrip = async (eth: MemifInterface, q: number, count: number): Promise
       take(count),
       toArray(),
       timeout({
-        first: 10000,
+        first: deadline(10000),
         with: () => {
           throw new Error(`queue ${q}: fewer than ${count} frames came back`);
         },
@@ -141,7 +142,7 @@ describe('queues in worker threads', function () {
         await firstValueFrom(
           client.stats$(20).pipe(
             filter((st) => (st.rx.find((r) => r.queue === 1)?.packets ?? 0) > 0),
-            timeout(10000),
+            timeout(deadline(10000)),
           ),
         );
         await failing.terminate();
@@ -180,7 +181,7 @@ describe('queues in worker threads', function () {
     await firstValueFrom(
       client.stats$(5).pipe(
         filter((st) => (st.rx.find((r) => r.queue === 0)?.packets ?? 0) >= 5000),
-        timeout(10000),
+        timeout(deadline(10000)),
       ),
     );
     // Main -> worker while the server keeps the ring full (the worker takes a while to start),
@@ -192,7 +193,7 @@ describe('queues in worker threads', function () {
     const done = await firstValueFrom(
       client.stats$(5).pipe(
         filter((st) => (st.rx.find((r) => r.queue === 0)?.packets ?? 0) >= total),
-        timeout({ first: 10000, with: () => [client.stats()] }),
+        timeout({ first: deadline(10000), with: () => [client.stats()] }),
       ),
     );
     const rx0 = done.rx.find((r) => r.queue === 0);
