@@ -26,8 +26,8 @@ import { CLI, WORKERS, emptyResults, measuredFrom, resultTables } from './report
 import type { BenchResults, Series } from './report';
 import { echoFromTestpmd, genToEcho, genToTestpmd } from './cli-runs';
 import type { CliCommand } from './cli-runs';
-import { GcMeter } from './gc-meter';
-import { latency, oneWayOurs, roundTripOurs } from './in-process';
+import { latency } from './in-process';
+import { isolated } from './isolated';
 import type { Exchange, OneWayApi, ReflectApi } from './in-process';
 import { BenchUsageError, HELP, parseBenchArgs } from './options';
 import { removeSockets, testpmdPair } from './peers';
@@ -70,7 +70,6 @@ const main = async (): Promise<number> => {
   const { secs, rounds } = opts;
   const results: BenchResults = emptyResults();
   const notes: string[] = [];
-  const meter = new GcMeter();
   const cli = cliCommand();
   const began = Date.now();
 
@@ -118,7 +117,7 @@ const main = async (): Promise<number> => {
             const label = `${what}, ${api === 'burst' ? 'burst API' : 'rx() → tx()'}`;
             const r = await attempt(
               label,
-              () => roundTripOurs(role, size, api, secs, meter),
+              () => isolated({ kind: 'round-trip', role, size, api, secs }),
               (x) => x.ok,
             );
             series.ours[api].push(r.rate);
@@ -142,7 +141,7 @@ const main = async (): Promise<number> => {
           const label = `${what}, ${api === 'copy' ? 'copy mode' : api === 'packet' ? 'rx()' : api}`;
           const r = await attempt(
             label,
-            () => oneWayOurs(size, api, secs, meter),
+            () => isolated({ kind: 'one-way', size, api, secs }),
             (x) => x.ok,
           );
           series.ours[api].push(r.rate);
@@ -247,7 +246,6 @@ const main = async (): Promise<number> => {
         `  latency ${mode}: ${l ? `${l.median.toFixed(1)} / ${l.p99.toFixed(1)} µs` : 'failed'}`,
       );
     }
-  meter.close();
 
   const measured = measuredFrom(results);
   const when = new Date().toISOString();

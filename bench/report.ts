@@ -296,7 +296,7 @@ export const resultTables = (r: BenchResults): string[] => {
     );
   if (r.memory.length)
     section(
-      'GC and memory of the rx-memif side (this process; per workload, all rounds)',
+      'GC and memory of the rx-memif side (its own process per run; per workload, all rounds)',
       markdownTable(
         [
           'run',

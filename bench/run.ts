@@ -15,9 +15,12 @@ import { compileTree } from './compile-tree';
 
 const root = path.resolve(__dirname, '..');
 const tree = compileTree(root, ['src', 'bench', 'test/helpers']);
+// BENCH_NODE_ARGS: flags for the measured process only, e.g. "--trace-gc" or "--cpu-prof" (Node
+// refuses most V8 flags in NODE_OPTIONS, and these must not reach the launcher or testpmd).
+const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter((a) => a !== '');
 const child = spawn(
   process.execPath,
-  [path.join(tree, 'bench', 'main.js'), ...process.argv.slice(2)],
+  [...nodeArgs, path.join(tree, 'bench', 'main.js'), ...process.argv.slice(2)],
   {
     stdio: 'inherit',
     env: {
