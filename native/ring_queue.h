@@ -141,6 +141,9 @@ class RingQueue {
   std::uint32_t TxRoom(bool count_bad);
   // Walks available packets into `out`; returns packets reported, sets `consumed` slots.
   std::uint32_t RxWalk(const RxOutput& out, std::uint32_t* consumed);
+  // Starts loading the buffer a descriptor points at (see RxWalk).
+  void Prefetch(const ring::Descriptor& d, bool for_write = false) const;
+  static constexpr std::uint32_t kPrefetchSlots = 8;
   bool Validate(const ring::Descriptor& d, Faults* faults) const;
   // Returns consumed slots to the peer: server stores tail, client refills.
   void ReturnSlots(std::uint32_t consumed);
