@@ -21,20 +21,17 @@ export interface CliRun extends PromiseLike<CliResult> {
 }
 
 /**
- * Runs `rx-memif ...` from the TypeScript sources (what `bin/rx-memif.js` runs once built); with
- * `as`, from the world-readable sandbox of test/helpers/as-user.ts as that user instead.
+ * Runs `rx-memif ...` from the sources transpiled once per test process (the sandbox of
+ * test/helpers/as-user.ts, what `bin/rx-memif.js` runs once built): a child under ts-node would
+ * spend over a second compiling before it starts. With `as`, as that user from the sandbox;
+ * otherwise from the checkout, so that relative paths in `args` resolve as a user's would.
  */
 export const runCli = (args: string[], env: NodeJS.ProcessEnv = {}, as?: User): CliRun => {
-  const child = as
-    ? spawn(process.execPath, [sandboxCli(), ...args], {
-        ...sandboxSpawnOptions(as, env),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-    : spawn(
-        process.execPath,
-        ['-r', 'ts-node/register/transpile-only', path.join(root, 'src/cli/main.ts'), ...args],
-        { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-      );
+  const child = spawn(process.execPath, [sandboxCli(), ...args], {
+    ...sandboxSpawnOptions(as, env),
+    ...(as ? {} : { cwd: root }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   const waiters: { pattern: RegExp; resolve: (l: string) => void }[] = [];
