@@ -57,6 +57,14 @@ export const RX_BUDGET = 256;
  */
 export const TX_STALL_MS = 2;
 
+/**
+ * How long tx may stay stuck before a paused rx reads even what its backlog has no room for,
+ * dropping it (`queueFull`): only a peer that never reads, or two sides whose backlogs are both
+ * full, wait that long. Shorter stalls (a GC pause, a busy peer) resume reading into the room
+ * that is left, so they cost no packet (docs/tuning.md).
+ */
+export const TX_DROP_STALL_MS = 50;
+
 const now = (): number => performance.now();
 
 /**
@@ -99,6 +107,18 @@ class Backpressure {
     }
   }
 
+  /**
+   * How many packets an rx queue may read now: none while paused; after a stall, only what the
+   * fullest backlog can still take (`room`), or a whole budget once tx has been stuck for
+   * {@link TX_DROP_STALL_MS}.
+   */
+  budget(room: number, now: () => number): number {
+    if (this.paused) return 0;
+    if (!this.suspended || room >= RX_BUDGET) return RX_BUDGET;
+    if (room > 0) return room;
+    return now() - this.lastProgress > TX_DROP_STALL_MS ? RX_BUDGET : 0;
+  }
+
   reset(): void {
     this.paused = false;
     this.suspended = false;
@@ -130,6 +150,8 @@ export class DataPath implements DataPathHooks {
   private lastTraffic = 0;
   private generation = 0;
   private readonly backpressure: Backpressure;
+  /** What the fullest tx backlog can still take, as of the last flush (see Backpressure.budget). */
+  private room = Infinity;
   /** Where the next turn starts reading, so that no queue is always served first. */
   private nextRx = 0;
 
@@ -343,11 +365,12 @@ export class DataPath implements DataPathHooks {
     for (let k = 0; k < n; k++) {
       const port = live.rx[(start + k) % n].port;
       if (only && port !== only) continue;
-      if (this.backpressure.paused) {
+      const budget = this.backpressure.budget(this.room, now);
+      if (budget === 0) {
         more = true;
         break;
       }
-      received += port.drain(RX_BUDGET);
+      received += port.drain(budget);
       if (port.more) more = true;
       blocked = this.flushTx(live);
     }
@@ -359,6 +382,7 @@ export class DataPath implements DataPathHooks {
     let blocked = false;
     let largest = 0;
     let moved = false;
+    let room = Infinity;
     for (const t of live.tx) {
       const before = t.port.waiting;
       if (before === 0) continue;
@@ -366,7 +390,9 @@ export class DataPath implements DataPathHooks {
       const after = t.port.waiting;
       if (after < before) moved = true;
       if (after > largest) largest = after;
+      room = Math.min(room, t.port.room);
     }
+    this.room = room;
     this.backpressure.update(largest, moved, now);
     return blocked;
   }

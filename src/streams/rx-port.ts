@@ -160,7 +160,8 @@ export class RxPort {
     let total = 0;
     this.more = false;
     while (total < budget) {
-      const n = this.zeroCopy ? this.readInPlace() : this.readCopy();
+      const max = Math.min(RX_BURST, budget - total);
+      const n = this.zeroCopy ? this.readInPlace(max) : this.readCopy(max);
       total += n;
       // 0: empty, or only a chain whose end the peer has not published yet.
       if (n === 0 || (n < RX_BURST && (this.queue?.pending() ?? 0) === 0)) return total;
@@ -175,14 +176,14 @@ export class RxPort {
     this.subject.complete();
   }
 
-  private readCopy(): number {
+  private readCopy(max: number): number {
     const q = this.queue;
     if (!q) return 0;
     // A port takes a pool slab only once it has something to read: idle queues hold none.
     if (this.slabs.data.length === 0 && q.pending() === 0) return 0;
     const slabs = this.slabs.reserve();
     const { data, offsets, lengths } = slabs;
-    const n = q.receive(data, slabs.at, offsets, lengths, RX_BURST);
+    const n = q.receive(data, slabs.at, offsets, lengths, max);
     if (n === 0) return 0;
     slabs.commit(n, offsets, lengths);
     // A full read hands out the call's own index views; a short one, views of its length.
@@ -199,7 +200,7 @@ export class RxPort {
     return n;
   }
 
-  private readInPlace(): number {
+  private readInPlace(max: number): number {
     const q = this.queue;
     if (!q) return 0;
     // A port takes a pool slab only once it has something to read: idle queues hold none.
@@ -207,7 +208,7 @@ export class RxPort {
     const slabs = this.slabs.reserve();
     const slab = slabs.data;
     const { regions, offsets, lengths } = this.zc;
-    const n = q.peek(slab, slabs.at, regions, offsets, lengths, RX_BURST);
+    const n = q.peek(slab, slabs.at, regions, offsets, lengths, max);
     if (n === 0) return 0;
     const inSlab = regions[0] < 0;
     if (inSlab) slabs.commit(n, offsets, lengths);

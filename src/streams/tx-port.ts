@@ -71,6 +71,11 @@ export class TxPort {
     return this.tail - this.head;
   }
 
+  /** Packets the backlog can still take before it drops (`queueFull`); unbounded when lossless. */
+  get room(): number {
+    return this.options.lossless ? Infinity : Math.max(0, this.options.queueSize - this.waiting);
+  }
+
   attach(queue: NativeQueue): void {
     this.queue = queue;
     this.ringWasFull = false;
