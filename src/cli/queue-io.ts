@@ -1,3 +1,4 @@
+import type { Unsubscribable } from 'rxjs';
 import type { MemifQueues } from '../index';
 
 /**
@@ -33,4 +34,14 @@ export interface WorkKind<P, T> {
 }
 
 /** Never settles: the `finished` of a work that runs until stopped. */
-export const never: Promise<void> = new Promise<void>(() => undefined);
+const never: Promise<void> = new Promise<void>(() => undefined);
+
+/** The work of a subscription that runs until stopped (echo, sink, respond). */
+export const untilStopped = <T>(sub: Unsubscribable, tally: () => T): QueueWork<T> => ({
+  tally,
+  finished: never,
+  stop: () => {
+    sub.unsubscribe();
+    return Promise.resolve(tally());
+  },
+});

@@ -1,5 +1,5 @@
 import type { Burst } from '../../index';
-import { never } from '../queue-io';
+import { untilStopped } from '../queue-io';
 import type { QueueIo, QueueWork, WorkKind } from '../queue-io';
 
 export interface EchoParams {
@@ -29,14 +29,7 @@ const start = (io: QueueIo, q: number, p: EchoParams): QueueWork<EchoTally> => {
     if (p.swapMac) swapInPlace(b);
     out.next(b);
   });
-  return {
-    tally: () => ({}),
-    finished: never,
-    stop: () => {
-      sub.unsubscribe();
-      return Promise.resolve({});
-    },
-  };
+  return untilStopped(sub, () => ({}));
 };
 
 export const echoWork: WorkKind<EchoParams, EchoTally> = {

@@ -1,6 +1,6 @@
 import { icmpResponderBurst, parsePacket } from '../../index';
 import type { Burst, LinkMode } from '../../index';
-import { never } from '../queue-io';
+import { untilStopped } from '../queue-io';
 import type { QueueIo, QueueWork, WorkKind } from '../queue-io';
 
 export type AnsweredKind = 'arp' | 'icmp' | 'icmpv6' | 'nd';
@@ -51,14 +51,7 @@ const start = (io: QueueIo, q: number, p: RespondParams): QueueWork<RespondTally
       out.next(replies);
     });
   const tally = (): RespondTally => ({ answered: { ...t.answered }, other: t.other });
-  return {
-    tally,
-    finished: never,
-    stop: () => {
-      sub.unsubscribe();
-      return Promise.resolve(tally());
-    },
-  };
+  return untilStopped(sub, tally);
 };
 
 export const respondWork: WorkKind<RespondParams, RespondTally> = {

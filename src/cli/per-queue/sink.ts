@@ -1,6 +1,6 @@
 import { SequenceCheck } from '../frames';
 import type { SequenceTally } from '../frames';
-import { never } from '../queue-io';
+import { untilStopped } from '../queue-io';
 import type { QueueIo, QueueWork, WorkKind } from '../queue-io';
 
 export interface SinkParams {
@@ -52,14 +52,7 @@ const start = (
   });
   const tally = (): SinkTally =>
     checker ? { ...checker.tally, accounted: checker.accounted, first, last } : zero();
-  return {
-    tally,
-    finished: never,
-    stop: () => {
-      sub.unsubscribe();
-      return Promise.resolve(tally());
-    },
-  };
+  return untilStopped(sub, tally);
 };
 
 const earliest = (a: number, b: number): number => (a === 0 ? b : b === 0 ? a : Math.min(a, b));
