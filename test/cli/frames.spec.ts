@@ -76,7 +76,8 @@ describe('cli: gen frames (frames.ts)', () => {
   });
 
   it('catches any single changed byte from byte 12 on (bytes 0..11, the MACs, are not checked)', () => {
-    for (const size of [MIN_GEN_SIZE, 200, 9000]) {
+    // 35..42 and 64: every tail of the word-wise check; 162 / 163: its largest, the native one.
+    for (const size of [MIN_GEN_SIZE, 35, 36, 37, 38, 39, 40, 41, 42, 64, 162, 163, 9000]) {
       const good = frame(123456, size);
       for (let i = 0; i < size; i++)
         for (const flip of [0x01, 0x80]) {
@@ -88,6 +89,19 @@ describe('cli: gen frames (frames.ts)', () => {
           const caught = v.kind !== 'ok' || v.seq !== 123456;
           expect(caught, `size ${size}, byte ${i} ^ ${flip}`).to.equal(i >= 12);
         }
+    }
+  });
+
+  it('writes a short filler word-wise as the same slice of the pattern as the native copy', () => {
+    // Fillers up to 128 bytes are written in words, longer ones by Buffer.copy: for one sequence
+    // number both start at the same place in the pattern.
+    for (const seq of [0, 77, 2 ** 32 + 5]) {
+      const long = frame(seq, MIN_GEN_SIZE + 129).subarray(MIN_GEN_SIZE);
+      for (let n = 1; n <= 128; n++)
+        expect(
+          [...frame(seq, MIN_GEN_SIZE + n).subarray(MIN_GEN_SIZE)],
+          `${n} bytes`,
+        ).to.deep.equal([...long.subarray(0, n)]);
     }
   });
 

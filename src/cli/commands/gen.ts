@@ -87,11 +87,10 @@ export const gen = async (args: string[]): Promise<number> => {
   const options = interfaceOptions(values);
   const workers = workerCount(values, options.txQueues ?? 1);
   const session = new Session(
-    // Returns are received in copy mode although they are never kept: the native copy pulls a
-    // burst's frames from the peer's cache lines all at once, and the check then reads them
-    // warm; checked in place, every frame was a cache miss of its own (docs/tuning.md,
-    // "rx-memif gen": 5.2 -> 6.0 Mpps against testpmd io).
-    { ...options, lossless: count !== undefined },
+    // Returns are checked during their emission and never kept: read in place in the shared
+    // memory, without the receive copy. The native walk prefetches the frames ahead, so the
+    // check reads them warm (docs/tuning.md, "rx-memif gen").
+    { ...options, lossless: count !== undefined, zeroCopyRx: true },
     values.json === true,
   );
   const { iface } = session;
