@@ -427,16 +427,21 @@ describe('interop: data path with dpdk-testpmd', function () {
 
       await sleep(200);
       const after = await trip({ n: 2000, size: sizeOf(60, 1514), window: 100, runId: 0x9003 });
-      expect(after).to.deep.include({ sent: 2000, ok: 2000, corrupt: 0, duplicates: 0 });
+      expect(after).to.deep.include({ sent: 2000, corrupt: 0, duplicates: 0 });
       for (const s of states) expect(s.map((x) => x.status)).to.deep.equal(['connected']);
       const theirs = await peer.stop();
-      console.log(`      testpmd: ${JSON.stringify(theirs)}`);
+      console.log(`      testpmd: ${JSON.stringify(theirs)}; after: ${after.ok} of 2000 intact`);
       expect(theirs[0].rxPackets).to.equal(2000 + storm.sent + 2000);
       // Everything it received it sent or dropped. Drops happen only once the overrun has begun:
       // until then a frame meets 4 free slots and overruns; after it, the lengths it reads back
-      // from slots it was never offered break the multiple of 5 (seen: 0 and 409 of 7000).
+      // from slots it was never offered break the multiple of 5 (seen: 0 and 409 of 7000), for a
+      // while after the storm too (CI saw 2 of the 2000 clean frames after it dropped so).
       expect(theirs[1].txPackets + theirs[1].txDropped).to.equal(2000 + storm.sent + 2000);
-      expect(theirs[1].txDropped).to.be.at.most(storm.sent - storm.ok);
+      const lostAfter = 2000 - after.ok;
+      expect(lostAfter, 'clean frames missing, beyond what testpmd dropped').to.be.at.most(
+        theirs[1].txDropped,
+      );
+      expect(theirs[1].txDropped).to.be.at.most(storm.sent - storm.ok + lostAfter);
     });
   });
 
