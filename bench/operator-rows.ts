@@ -100,6 +100,8 @@ export interface OperatorRow {
 const restoring = (i: Input, restore: boolean) =>
   restore ? { beforeEach: () => i.data.set(i.pristine) } : {};
 
+// perPacket and perBurst keep loops of their own rather than one generic helper: in the shared
+// process a loop used by both kinds would make the harness's own `next` call polymorphic.
 const perPacket = (
   name: string,
   op: () => OperatorFunction<Uint8Array, unknown>,
