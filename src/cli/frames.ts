@@ -94,7 +94,7 @@ const viewOf = (d: Uint8Array): DataView => {
  * "rx-memif gen"). Any word order moves and compares the same bytes.
  */
 
-/** Copies `n` bytes (at most {@link LOOP_BYTES}) of the pattern from `from` to `d[at..]`. */
+/** Copies `n` bytes (at most {@link LOOP_BYTES}) of the pattern from `from` to `at` in `v`. */
 const copyShort = (v: DataView, at: number, p: DataView, from: number, n: number): void => {
   let k = 0;
   for (; k + 8 <= n; k += 8) {
@@ -112,7 +112,7 @@ const copyShort = (v: DataView, at: number, p: DataView, from: number, n: number
   if (k < n) v.setUint8(at + k, p.getUint8(from + k));
 };
 
-/** Whether `d[at..]` holds the `n` bytes (at most {@link LOOP_BYTES}) of the pattern at `from`. */
+/** Whether `v` holds at `at` the `n` bytes (at most {@link LOOP_BYTES}) of the pattern at `from`. */
 const equalShort = (v: DataView, at: number, p: DataView, from: number, n: number): boolean => {
   // The differences are or-ed, with one branch at the end: an intact frame is the common case.
   let diff = 0;
@@ -137,12 +137,7 @@ const equalShort = (v: DataView, at: number, p: DataView, from: number, n: numbe
 const putFiller = (d: Uint8Array, v: DataView, at: number, seq: number, n: number): void => {
   const from = fillerAt(seq);
   if (n <= LOOP_BYTES) copyShort(v, at, patternDataView(), from, n);
-  else copyLong(d, at, from, n);
-};
-
-/** Kept out of the short path, which stays small enough to inline. */
-const copyLong = (d: Uint8Array, at: number, from: number, n: number): void => {
-  pattern().copy(d, at, from, from + n);
+  else pattern().copy(d, at, from, from + n);
 };
 
 /** Writes the fields of frame `seq` that change from frame to frame: sequence, size, filler. */
