@@ -25,6 +25,7 @@ import { respondVsEcho } from './operators-respond';
 import { writeSection } from './results-file';
 
 const TIME = Number(process.env.BENCH_MS ?? 400);
+const root = path.resolve(__dirname, '..');
 
 /** A row's result: ns per packet, mean over samples and the best sample (null: no result). */
 interface Result {
@@ -58,7 +59,6 @@ const child = (tree: string, which: readonly number[]): Promise<Map<number, Resu
     });
   });
 
-const root = path.resolve(__dirname, '..');
 
 const main = async (): Promise<void> => {
   if (process.argv.includes('--respond')) return respondVsEcho();
