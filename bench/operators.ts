@@ -59,7 +59,6 @@ const child = (tree: string, which: readonly number[]): Promise<Map<number, Resu
     });
   });
 
-
 const main = async (): Promise<void> => {
   if (process.argv.includes('--respond')) return respondVsEcho();
   const tree = compileTree(root, ['src', 'bench', 'test/operators']);
