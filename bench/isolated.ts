@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { linesStartingWith, runNode } from './node-child';
 import type { OneWayApi, OursRun, ReflectApi } from './in-process';
 import type { Role } from './peers';
 
@@ -24,28 +24,16 @@ export type WorkloadSpec =
  * (BENCH_NODE_ARGS reach it) and CPU affinity; resolves with its result, or with a failed run
  * (`ok: false`, retried by the caller) when the child dies or prints none.
  */
-export const isolated = (spec: WorkloadSpec): Promise<OursRun> =>
-  new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [...process.execArgv, path.join(__dirname, 'workload.js'), JSON.stringify(spec)],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (s: string) => (out += s));
-    child.on('close', (code, signal) => {
-      // The result line; other lines (--trace-gc, say) may come after it.
-      const line =
-        out
-          .split('\n')
-          .filter((l) => l.startsWith('{"rate"'))
-          .at(-1) ?? '';
-      try {
-        resolve(JSON.parse(line) as OursRun);
-      } catch {
-        console.error(`  ${spec.kind} workload: no result (exit ${code ?? signal})`);
-        resolve({ rate: 0, ok: false });
-      }
-    });
-  });
+export const isolated = async (spec: WorkloadSpec): Promise<OursRun> => {
+  const { stdout, exit } = await runNode([
+    ...process.execArgv,
+    path.join(__dirname, 'workload.js'),
+    JSON.stringify(spec),
+  ]);
+  try {
+    return JSON.parse(linesStartingWith(stdout, '{"rate"').at(-1) ?? '') as OursRun;
+  } catch {
+    console.error(`  ${spec.kind} workload: no result (exit ${exit})`);
+    return { rate: 0, ok: false };
+  }
+};

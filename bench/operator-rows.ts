@@ -97,54 +97,35 @@ export interface OperatorRow {
   readonly setup: () => Sample;
 }
 
-const restoring = (i: Input, restore: boolean) =>
-  restore ? { beforeEach: () => i.data.set(i.pristine) } : {};
+/** A row that pushes each of `items(input)` through `op`, one `next` each. */
+const pipelineRow =
+  <T>(path: OperatorRow['path'], items: (i: Input) => readonly T[]) =>
+  (
+    name: string,
+    op: () => OperatorFunction<T, unknown>,
+    which: 'plain' | 'tagged' = 'plain',
+    restore = false,
+  ): OperatorRow => ({
+    name,
+    path,
+    setup: () => {
+      const i = input(which);
+      const s = new Subject<T>();
+      s.pipe(op()).subscribe(() => sink.n++);
+      const xs = items(i);
+      return {
+        run: () => {
+          for (let k = 0; k < xs.length; k++) s.next(xs[k]);
+        },
+        ...(restore ? { beforeEach: () => i.data.set(i.pristine) } : {}),
+      };
+    },
+  });
 
-// perPacket and perBurst keep loops of their own rather than one generic helper: in the shared
-// process a loop used by both kinds would make the harness's own `next` call polymorphic.
-const perPacket = (
-  name: string,
-  op: () => OperatorFunction<Uint8Array, unknown>,
-  which: 'plain' | 'tagged' = 'plain',
-  restore = false,
-): OperatorRow => ({
-  name,
-  path: 'packet',
-  setup: () => {
-    const i = input(which);
-    const s = new Subject<Uint8Array>();
-    s.pipe(op()).subscribe(() => sink.n++);
-    const frames = i.frames;
-    return {
-      run: () => {
-        for (let k = 0; k < N; k++) s.next(frames[k]);
-      },
-      ...restoring(i, restore),
-    };
-  },
-});
-
-const perBurst = (
-  name: string,
-  op: () => OperatorFunction<Burst, unknown>,
-  which: 'plain' | 'tagged' = 'plain',
-  restore = false,
-): OperatorRow => ({
-  name,
-  path: 'burst',
-  setup: () => {
-    const i = input(which);
-    const s = new Subject<Burst>();
-    s.pipe(op()).subscribe(() => sink.n++);
-    const bursts = i.bursts;
-    return {
-      run: () => {
-        for (let k = 0; k < bursts.length; k++) s.next(bursts[k]);
-      },
-      ...restoring(i, restore),
-    };
-  },
-});
+/** One frame per `next` (a `Subject<Uint8Array>`). */
+const perPacket = pipelineRow<Uint8Array>('packet', (i) => i.frames);
+/** One burst of {@link BURST} frames per `next` (a `Subject<Burst>`). */
+const perBurst = pipelineRow<Burst>('burst', (i) => i.bursts);
 
 const same =
   <T>(): OperatorFunction<T, T> =>

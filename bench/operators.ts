@@ -16,10 +16,10 @@
  * `npm run bench:operators -- --respond` measures `rx-memif respond --echo-other` against
  * `rx-memif echo` instead (bench/operators-respond.ts).
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { compileTree } from './compile-tree';
+import { linesStartingWith, runNode } from './node-child';
 import { BURST, N, rows } from './operator-rows';
 import { respondVsEcho } from './operators-respond';
 import { writeSection } from './results-file';
@@ -35,29 +35,18 @@ interface Result {
 }
 
 /** Runs rows `which` in a child process from the transpiled tree; its results by row. */
-const child = (tree: string, which: readonly number[]): Promise<Map<number, Result>> =>
-  new Promise((resolve) => {
-    const p = spawn(
-      process.execPath,
-      [path.join(tree, 'bench', 'operator-child.js'), which.join(',')],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-        env: { ...process.env, NODE_PATH: path.join(root, 'node_modules') },
-      },
-    );
-    let out = '';
-    p.stdout.setEncoding('utf8');
-    p.stdout.on('data', (s: string) => (out += s));
-    p.on('close', () => {
-      const results = new Map<number, Result>();
-      for (const line of out.split('\n'))
-        if (line.startsWith('{"row"')) {
-          const r = JSON.parse(line) as Result;
-          results.set(r.row, r);
-        }
-      resolve(results);
-    });
-  });
+const child = async (tree: string, which: readonly number[]): Promise<Map<number, Result>> => {
+  const { stdout } = await runNode(
+    [path.join(tree, 'bench', 'operator-child.js'), which.join(',')],
+    { ...process.env, NODE_PATH: path.join(root, 'node_modules') },
+  );
+  const results = new Map<number, Result>();
+  for (const line of linesStartingWith(stdout, '{"row"')) {
+    const r = JSON.parse(line) as Result;
+    results.set(r.row, r);
+  }
+  return results;
+};
 
 const main = async (): Promise<void> => {
   if (process.argv.includes('--respond')) return respondVsEcho();
