@@ -9,7 +9,7 @@ import type {
   NativeEventFd,
   NativeRegion,
 } from '../../src/native-bridge/native';
-import { deadline } from '../helpers/deadline';
+import { pollUntil } from '../helpers/deadline';
 
 /**
  * A hostile memif peer for the hardening specs: it speaks the raw protocol over the native
@@ -33,16 +33,9 @@ export const fdTable = (): string[] =>
     }
   });
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** Waits until `condition` holds (polling), or fails naming `what`. */
-export const until = async (condition: () => boolean, what: () => string, ms = 5000) => {
-  const end = Date.now() + deadline(ms);
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms: ${what()}`);
-    await sleep(2);
-  }
-};
+export const until = (condition: () => boolean, what: () => string, ms = 5000) =>
+  pollUntil(condition, ms, (waited) => `timed out after ${waited} ms: ${what()}`);
 
 /** A source of change notifications: subscribe a listener, get its unsubscribe back. */
 export type Subscribe = (listener: () => void) => () => void;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { MemifError } from '../../src/native-bridge';
-import { deadline } from './deadline';
+import { pollUntil } from './deadline';
 
 /** Runs `run`, expects it to throw a MemifError with this code and errno, and returns it. */
 export const expectMemifError = (
@@ -21,11 +21,6 @@ export const expectMemifError = (
   return error;
 };
 
-/** Polls `condition` every 2 ms; rejects naming `what` after `ms`. */
-export const until = async (condition: () => boolean, what: string, ms = 3000): Promise<void> => {
-  const end = Date.now() + deadline(ms);
-  while (!condition()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-};
+/** Polls `condition` every 2 ms; rejects naming `what` after `ms` (stretched, see deadline.ts). */
+export const until = (condition: () => boolean, what: string, ms = 5000): Promise<void> =>
+  pollUntil(condition, ms, (waited) => `timed out after ${waited} ms waiting for ${what}`);

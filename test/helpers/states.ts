@@ -21,7 +21,7 @@ export const waitForState = <S extends Status>(
       timeout({
         first: deadline(ms),
         with: () => {
-          throw new Error(`no ${status} state within ${ms} ms`);
+          throw new Error(`no ${status} state within ${deadline(ms)} ms`);
         },
       }),
     ),

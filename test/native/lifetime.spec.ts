@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { loadNative, MemifError } from '../../src/native-bridge';
+import { until } from '../helpers/expect';
 
 const native = loadNative();
 
@@ -14,14 +15,6 @@ const addonFile = (): string => {
   if (preferred) return path.resolve(preferred);
   const builds = ['Release', 'Debug'].map((k) => path.join(root, 'build', k, 'rx_memif.node'));
   return builds.find((f) => fs.existsSync(f)) ?? builds[0];
-};
-
-const until = async (condition: () => boolean, what: string, ms = 5000): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
 };
 
 let abstractCounter = 0;

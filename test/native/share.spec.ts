@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { loadNative, MemifError } from '../../src/native-bridge';
+import { until } from '../helpers/expect';
 import type { NativeRegion } from '../../src/native-bridge';
 import { QUEUE_COUNTERS, QueueCounter } from '../../src/native-bridge/native';
 
@@ -43,14 +44,6 @@ const eventFds = (): number =>
       return false;
     }
   }).length;
-
-const until = async (condition: () => boolean, what: string, ms = 5000): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-};
 
 interface WorkerError {
   code?: string;

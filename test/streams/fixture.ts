@@ -5,7 +5,7 @@ import type { MemifInterface, MemifOptions, InterfaceStats } from '../../src/ind
 import { loadNative } from '../../src/native-bridge';
 import { checkGenFrame, writeGenFrame } from '../../src/cli/frames';
 import { tempDir, waitForState } from '../helpers/states';
-import { deadline } from '../helpers/deadline';
+import { deadline, pollUntil } from '../helpers/deadline';
 
 /**
  * Shared set-up of the data-path specs: interfaces made through `make` are closed after each
@@ -118,9 +118,10 @@ export const within = <T>(done: Promise<T>, ms: number, what: () => string): Pro
   return Promise.race([
     done,
     new Promise<T>((_, reject) => {
+      const waited = deadline(ms);
       timer = setTimeout(
-        () => reject(new Error(`timed out after ${ms} ms: ${what()}`)),
-        deadline(ms),
+        () => reject(new Error(`timed out after ${waited} ms: ${what()}`)),
+        waited,
       );
     }),
   ]).finally(() => clearTimeout(timer));
@@ -129,13 +130,8 @@ export const within = <T>(done: Promise<T>, ms: number, what: () => string): Pro
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until `cond()` holds, polling every 5 ms. */
-export const until = async (cond: () => boolean, ms: number, what: () => string): Promise<void> => {
-  const end = performance.now() + deadline(ms);
-  while (!cond()) {
-    if (performance.now() > end) throw new Error(`timed out after ${ms} ms: ${what()}`);
-    await sleep(5);
-  }
-};
+export const until = (cond: () => boolean, ms: number, what: () => string): Promise<void> =>
+  pollUntil(cond, ms, (waited) => `timed out after ${waited} ms: ${what()}`, 5);
 
 /** Totals of one direction over every queue. */
 export const totals = (
